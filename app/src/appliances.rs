@@ -1,0 +1,201 @@
+//! 機器一覧: the customer's appliances with their last report time and whether they are
+//! online. The list is complete in the server's HTML; after hydration the
+//! "オンラインのみ" box narrows it in place, and without JavaScript the same box submits
+//! the form (`?online=1`) and the server narrows it.
+
+use chrono::{DateTime, Utc};
+use domain::offline::{ListFilter, Status};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+/// One appliance as the portal shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Appliance {
+    pub id: String,
+    pub name: String,
+    pub last_seen: Option<DateTime<Utc>>,
+    pub status: Status,
+}
+
+/// The signed-in customer's appliances, by name.
+#[server(prefix = "/_app", endpoint = "appliances")]
+pub async fn list_appliances() -> Result<Vec<Appliance>, ServerFnError> {
+    server::list().await
+}
+
+#[component]
+pub fn AppliancesPage() -> impl IntoView {
+    let initial = use_query_map().with_untracked(|q| match q.get_str("online") {
+        Some("1") => ListFilter::OnlineOnly,
+        _ => ListFilter::All,
+    });
+    let filter = RwSignal::new(initial);
+    // Effects run only in the browser: once this is true the box filters by itself and
+    // the submit button that serves no-JavaScript visitors is hidden.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move || hydrated.set(true));
+    let appliances = Resource::new_blocking(|| (), |()| list_appliances());
+
+    view! {
+        <Title text="機器一覧" />
+        <h1>"機器一覧"</h1>
+        <form class="filter" method="get" action="/">
+            <label>
+                <input
+                    type="checkbox"
+                    name="online"
+                    value="1"
+                    checked=move || filter.get() == ListFilter::OnlineOnly
+                    on:change=move |ev| {
+                        filter
+                            .set(
+                                if event_target_checked(&ev) {
+                                    ListFilter::OnlineOnly
+                                } else {
+                                    ListFilter::All
+                                },
+                            )
+                    }
+                />
+                "オンラインのみ"
+            </label>
+            <button type="submit" hidden=move || hydrated.get()>
+                "絞り込む"
+            </button>
+        </form>
+        <Suspense fallback=|| view! { <p>"読み込み中…"</p> }>
+            {move || Suspend::new(async move {
+                match appliances.await {
+                    Ok(list) => view! { <ApplianceList list filter /> }.into_any(),
+                    Err(_) => {
+                        view! {
+                            <p class="error" role="alert">
+                                "機器一覧を読み込めませんでした。しばらくしてから再読み込みしてください。"
+                            </p>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ApplianceList(list: Vec<Appliance>, filter: RwSignal<ListFilter>) -> impl IntoView {
+    let total = list.len();
+    let online = list.iter().filter(|a| a.status == Status::Online).count();
+    let list = StoredValue::new(list);
+    let visible = move || {
+        let filter = filter.get();
+        list.with_value(|l| l.iter().filter(|a| filter.shows(a.status)).cloned().collect::<Vec<_>>())
+    };
+    let empty_message = move || match (total, filter.get()) {
+        (0, _) => "登録されている機器はありません。",
+        (_, ListFilter::OnlineOnly) => "オンラインの機器はありません。",
+        (_, ListFilter::All) => "",
+    };
+
+    view! {
+        <p class="summary">{format!("{total}台中 {online}台がオンラインです。")}</p>
+        <table class="appliances">
+            <thead>
+                <tr>
+                    <th scope="col">"名前"</th>
+                    <th scope="col">"機器ID"</th>
+                    <th scope="col">"最終通信"</th>
+                    <th scope="col">"状態"</th>
+                </tr>
+            </thead>
+            <tbody>
+                <For each=visible key=|a| a.id.clone() let:appliance>
+                    <ApplianceRow appliance />
+                </For>
+            </tbody>
+        </table>
+        <p class="empty" hidden=move || !visible().is_empty()>
+            {empty_message}
+        </p>
+    }
+}
+
+#[component]
+fn ApplianceRow(appliance: Appliance) -> impl IntoView {
+    let status_class = match appliance.status {
+        Status::Online => "status online",
+        Status::Offline => "status offline",
+    };
+    let last_seen = appliance.last_seen.map(|t| {
+        view! { <time datetime=domain::jst::rfc3339(t)>{domain::jst::format_minute(t)}</time> }
+    });
+    let id = appliance.id.clone();
+    view! {
+        <tr data-device-id=id>
+            <td data-label="名前">{appliance.name}</td>
+            <td data-label="機器ID">
+                <code>{appliance.id}</code>
+            </td>
+            <td data-label="最終通信">{last_seen.map(IntoAny::into_any).unwrap_or_else(|| "記録なし".into_any())}</td>
+            <td data-label="状態">
+                <span class=status_class>{appliance.status.label()}</span>
+            </td>
+        </tr>
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod server {
+    //! D1 reads for this page. Every query is scoped to the portal's customer.
+
+    use chrono::{DateTime, Utc};
+    use domain::offline::{DEFAULT_THRESHOLD, status};
+    use leptos::prelude::*;
+    use serde::Deserialize;
+    use worker::Env;
+    use worker::send::SendFuture;
+
+    use super::Appliance;
+
+    #[derive(Deserialize)]
+    struct Row {
+        id: String,
+        name: String,
+        last_seen_at: Option<i64>,
+    }
+
+    pub async fn list() -> Result<Vec<Appliance>, ServerFnError> {
+        let env = use_context::<Env>().ok_or_else(|| ServerFnError::new("no worker env"))?;
+        let customer = crate::tenant::portal_customer(&env);
+        let rows: Vec<Row> = SendFuture::new(async move {
+            env.d1("DB")?
+                .prepare(
+                    "SELECT id, name, last_seen_at FROM devices \
+                     WHERE customer_id = ?1 ORDER BY name, id",
+                )
+                .bind(&[customer.into()])?
+                .all()
+                .await?
+                .results()
+        })
+        .await
+        .map_err(|e| {
+            worker::console_error!("list appliances: {e}");
+            ServerFnError::new("storage unavailable")
+        })?;
+        let now = Utc::now();
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let last_seen = r.last_seen_at.and_then(DateTime::from_timestamp_millis);
+                Appliance {
+                    status: status(last_seen, now, DEFAULT_THRESHOLD),
+                    id: r.id,
+                    name: r.name,
+                    last_seen,
+                }
+            })
+            .collect())
+    }
+}

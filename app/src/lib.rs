@@ -1,0 +1,80 @@
+//! The portal: one Leptos app rendered on the Worker (`ssr`) and hydrated in the browser
+//! (`hydrate`). Pages read through server functions; on the server those run in the same
+//! request, so the first HTML already carries the data.
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+pub mod appliances;
+#[cfg(feature = "ssr")]
+mod tenant;
+
+/// The prefix under which the portal's server functions are served. `/api/v1` is the
+/// external contract (api-v1.md); these endpoints are internal to the portal.
+pub const SERVER_FN_PREFIX: &str = "/_app";
+
+/// The file names that `scripts/build` gives the hydrate bundle: `pkg/mimamori.js` and
+/// `pkg/mimamori_bg.wasm`.
+pub const OUTPUT_NAME: &str = "mimamori";
+
+/// The whole HTML document, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="ja">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="main" href="/pkg/mimamori.css" />
+        <Title formatter=|page: String| format!("{page} | 見守り") />
+        <header class="site">
+            <a class="brand" href="/">"見守り"</a>
+            <span class="tagline">"サイバーセキュリティ見守りサービス"</span>
+        </header>
+        <Router>
+            <main>
+                <Routes fallback=NotFound>
+                    <Route path=path!("") view=appliances::AppliancesPage ssr=SsrMode::Async />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="ページが見つかりません" />
+        <h1>"ページが見つかりません"</h1>
+        <p>"URLをご確認ください。"<a href="/">"トップへ戻る"</a></p>
+    }
+}
+
+/// Entry point of the hydrate bundle, called by the script that `HydrationScripts` emits.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

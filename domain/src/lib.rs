@@ -1,0 +1,6 @@
+//! mimamori's pure core: the rules of the service, free of I/O, clocks and randomness,
+//! so that they are tested and benchmarked natively and run unchanged on wasm32.
+
+pub mod device;
+pub mod jst;
+pub mod offline;

@@ -1,0 +1,76 @@
+// The Worker's HTTP plumbing from the outside: health, api-v1 error bodies, and the cron
+// trigger reaching D1 and KV.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack } from './stack.mjs';
+
+let stack;
+before(async () => { stack = await startStack(); });
+after(async () => { await stack?.stop(); });
+
+function assertErrorBody(body, code) {
+  assert.equal(typeof body.error, 'object', `error envelope in ${JSON.stringify(body)}`);
+  assert.equal(body.error.code, code);
+  assert.equal(typeof body.error.message, 'string');
+  assert.ok(body.error.message.length > 0);
+}
+
+test('health answers ok with the version when the database answers', async () => {
+  const res = await fetch(`${stack.url}/api/v1/health`);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type'), /^application\/json/);
+  const body = await res.json();
+  assert.equal(body.status, 'ok');
+  assert.equal(body.db, 'ok');
+  assert.match(body.version, /^\d+\.\d+\.\d+/);
+});
+
+test('an unknown api path is a 404 with the api-v1 error body', async () => {
+  for (const path of ['/api/v1/nope', '/api/v1', '/api/v1/device/unknown/deeper']) {
+    const res = await fetch(`${stack.url}${path}`, { method: 'POST', body: '{}' });
+    assert.equal(res.status, 404, path);
+    assertErrorBody(await res.json(), 'not_found');
+  }
+});
+
+test('a wrong method on health is a 405 with Allow and the error body', async () => {
+  const res = await fetch(`${stack.url}/api/v1/health`, { method: 'DELETE' });
+  assert.equal(res.status, 405);
+  assert.match(res.headers.get('allow'), /GET/);
+  assertErrorBody(await res.json(), 'method_not_allowed');
+});
+
+test('the cron trigger runs the sweep, which reads D1 and records its summary in KV', async () => {
+  const before = await (await fetch(`${stack.url}/api/v1/health`)).json();
+  assert.equal(before.last_sweep, null);
+
+  const res = await fetch(`${stack.url}/__scheduled?cron=*+*+*+*+*`);
+  assert.equal(res.status, 200);
+
+  const body = await (await fetch(`${stack.url}/api/v1/health`)).json();
+  // The seed has four appliances over two customers; one (utm3) went silent 3 hours ago.
+  assert.equal(body.last_sweep.devices, 4);
+  assert.equal(body.last_sweep.offline, 1);
+  assert.match(body.last_sweep.at, /\+09:00$/);
+});
+
+test('an unknown page is a 404 in Japanese, not an API error', async () => {
+  const res = await fetch(`${stack.url}/no-such-page`);
+  assert.equal(res.status, 404);
+  assert.match(res.headers.get('content-type'), /text\/html/);
+  assert.match(await res.text(), /ページが見つかりません/);
+});
+
+test('health is 503 with db unavailable when the database has no schema', async () => {
+  const bare = await startStack({ migrate: false });
+  try {
+    const res = await fetch(`${bare.url}/api/v1/health`);
+    assert.equal(res.status, 503);
+    assert.ok(Number(res.headers.get('retry-after')) > 0, 'Retry-After seconds');
+    const body = await res.json();
+    assert.equal(body.db, 'unavailable');
+    assertErrorBody(body, 'unavailable');
+  } finally {
+    await bare.stop();
+  }
+});

@@ -1,0 +1,86 @@
+// Starts the whole local stack for a test file: a fresh D1/KV state in a temp dir,
+// migrations and the demo seed applied, and `wrangler dev` (workerd) on a free port with
+// its own settings file, so a developer's .dev.vars and running dev server are untouched.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function run(args, state) {
+  execFileSync(wrangler, [...args, '--local', '--persist-to', state], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' },
+  });
+}
+
+/**
+ * @param {{migrate?: boolean, seed?: boolean}} options
+ *   migrate: apply migrations/ (default true); seed: load scripts/seed-demo.sql (default true)
+ */
+export async function startStack({ migrate = true, seed = true } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'mimamori-e2e-'));
+  const state = join(dir, 'state');
+  const vars = join(dir, 'test.vars');
+  execFileSync(join(root, 'scripts', 'dev-vars'), [vars], { stdio: 'ignore' });
+  if (migrate) run(['d1', 'migrations', 'apply', 'DB'], state);
+  if (migrate && seed) run(['d1', 'execute', 'DB', '--file', join(root, 'scripts', 'seed-demo.sql')], state);
+
+  const port = await freePort();
+  const inspector = await freePort();
+  const child = spawn(
+    wrangler,
+    ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
+      '--persist-to', state, '--env-file', vars, '--test-scheduled',
+      '--show-interactive-dev-session=false', '--log-level', 'warn'],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+      env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' } },
+  );
+  let log = '';
+  child.stdout.on('data', (d) => { log += d; });
+  child.stderr.on('data', (d) => { log += d; });
+  const url = `http://127.0.0.1:${port}`;
+
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${log}`);
+    try {
+      await fetch(`${url}/api/v1/health`);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`wrangler dev did not answer within 90 s:\n${log}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  return {
+    url,
+    log: () => log,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,61 @@
+//! `GET /api/v1/health`: whether this Worker can reach its database, for load balancers,
+//! uptime checks and the e2e tests. 200 with `"db": "ok"`, or 503 with
+//! `"db": "unavailable"` (and the api-v1 error envelope, so every non-2xx looks alike).
+
+use axum::Extension;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use worker::Env;
+
+use crate::error::{AppError, ErrorBody};
+use crate::sweep;
+
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+    version: &'static str,
+    db: &'static str,
+    /// The last cron sweep's summary, if one has run.
+    last_sweep: Option<sweep::Summary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<ErrorBody>,
+}
+
+#[worker::send]
+pub async fn get(Extension(env): Extension<Env>) -> Response {
+    let db_ok = match db_answers(&env).await {
+        Ok(()) => true,
+        Err(e) => {
+            worker::console_error!("health: database check failed: {e}");
+            false
+        }
+    };
+    let last_sweep = sweep::last(&env).await.unwrap_or_else(|e| {
+        worker::console_error!("health: reading the last sweep failed: {e}");
+        None
+    });
+    let version = env!("CARGO_PKG_VERSION");
+    if db_ok {
+        let body = Health { status: "ok", version, db: "ok", last_sweep, error: None };
+        return (StatusCode::OK, axum::Json(body)).into_response();
+    }
+    let error = AppError::Unavailable { retry_after_s: 30 };
+    let body = Health {
+        status: "unavailable",
+        version,
+        db: "unavailable",
+        last_sweep,
+        error: Some(error.body()),
+    };
+    let mut response = (error.status(), axum::Json(body)).into_response();
+    response.headers_mut().insert(axum::http::header::RETRY_AFTER, 30.into());
+    response
+}
+
+/// Reads one of our own tables, so an unreachable database and one without the schema
+/// both count as unavailable.
+async fn db_answers(env: &Env) -> worker::Result<()> {
+    env.d1("DB")?.prepare("SELECT 1 FROM customers LIMIT 1").all().await?;
+    Ok(())
+}

@@ -1,0 +1,70 @@
+//! The Worker: one fetch handler for the device/operator API (`/api/v1`), the portal's
+//! server functions (`/_app`) and its server-rendered pages, and one scheduled handler
+//! for the cron sweep. Static files (`public/`, including the hydrate bundle under
+//! `pkg/`) are served by the Workers assets binding before this code runs.
+
+use app::{App, shell};
+use axum::Router;
+use axum::routing::{any, get, post};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_service::Service;
+use worker::{Context, Env, HttpRequest, ScheduleContext, ScheduledEvent, event};
+
+mod error;
+mod health;
+mod sweep;
+
+#[event(fetch)]
+async fn fetch(
+    req: HttpRequest,
+    env: Env,
+    _ctx: Context,
+) -> worker::Result<axum::http::Response<axum::body::Body>> {
+    console_error_panic_hook::set_once();
+    Ok(router(env).call(req).await?)
+}
+
+#[event(scheduled)]
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    console_error_panic_hook::set_once();
+    // The scheduled time, not the wall clock: a retried or late tick still decides as
+    // of the minute it stands for.
+    let Some(now) = chrono::DateTime::from_timestamp_millis(event.schedule() as i64) else {
+        worker::console_error!("cron: scheduled time out of range: {}", event.schedule());
+        return;
+    };
+    if let Err(e) = sweep::sweep(&env, now).await {
+        worker::console_error!("cron sweep at {now}: {e}");
+    }
+}
+
+fn router(env: Env) -> Router {
+    let options = LeptosOptions::builder()
+        .output_name(app::OUTPUT_NAME)
+        .site_pkg_dir("pkg")
+        .build();
+    let routes = generate_route_list(App);
+    let with_env = {
+        let env = env.clone();
+        move || provide_context(env.clone())
+    };
+    let server_fns = {
+        let with_env = with_env.clone();
+        move |req| leptos_axum::handle_server_fns_with_context(with_env.clone(), req)
+    };
+    let page = {
+        let options = options.clone();
+        move || shell(options.clone())
+    };
+
+    Router::new()
+        .route("/api/v1/health", get(health::get).fallback(error::method_not_allowed))
+        .route("/api/v1", any(error::not_found))
+        .route("/api/v1/{*rest}", any(error::not_found))
+        .route(&format!("{}/{{*fn_name}}", app::SERVER_FN_PREFIX), post(server_fns))
+        .leptos_routes_with_context(&options, routes, with_env.clone(), page.clone())
+        .fallback(leptos_axum::render_app_async_with_context(with_env, page))
+        .layer(axum::Extension(env))
+        .with_state(options)
+}

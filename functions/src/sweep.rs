@@ -1,0 +1,41 @@
+//! The cron sweep, `sweep(env, now)`: load every appliance's last-seen time, ask `domain`
+//! which are offline, store the outcome. Later issues add the mail it triggers; for now
+//! the summary is kept in KV and shown by the health endpoint, which proves the trigger,
+//! D1 and KV are wired.
+
+use chrono::{DateTime, Utc};
+use domain::offline::{DEFAULT_THRESHOLD, Status, status};
+use serde::{Deserialize, Serialize};
+use worker::Env;
+
+const LAST_SWEEP_KEY: &str = "sweep:last";
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Summary {
+    /// The cron tick the sweep stood for, in Asia/Tokyo.
+    pub at: String,
+    pub devices: usize,
+    pub offline: usize,
+}
+
+#[derive(Deserialize)]
+struct Row {
+    last_seen_at: Option<i64>,
+}
+
+pub async fn sweep(env: &Env, now: DateTime<Utc>) -> worker::Result<Summary> {
+    let rows: Vec<Row> =
+        env.d1("DB")?.prepare("SELECT last_seen_at FROM devices").all().await?.results()?;
+    let offline = rows
+        .iter()
+        .map(|r| r.last_seen_at.and_then(DateTime::from_timestamp_millis))
+        .filter(|seen| status(*seen, now, DEFAULT_THRESHOLD) == Status::Offline)
+        .count();
+    let summary = Summary { at: domain::jst::rfc3339(now), devices: rows.len(), offline };
+    env.kv("KV")?.put(LAST_SWEEP_KEY, serde_json::to_string(&summary)?)?.execute().await?;
+    Ok(summary)
+}
+
+pub async fn last(env: &Env) -> worker::Result<Option<Summary>> {
+    Ok(env.kv("KV")?.get(LAST_SWEEP_KEY).json().await?)
+}
