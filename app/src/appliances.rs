@@ -90,7 +90,12 @@ fn ApplianceList(list: Vec<Appliance>, filter: RwSignal<ListFilter>) -> impl Int
     let list = StoredValue::new(list);
     let visible = move || {
         let filter = filter.get();
-        list.with_value(|l| l.iter().filter(|a| filter.shows(a.status)).cloned().collect::<Vec<_>>())
+        list.with_value(|l| {
+            l.iter()
+                .filter(|a| filter.shows(a.status))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
     };
     let empty_message = move || match (total, filter.get()) {
         (0, _) => "登録されている機器はありません。",

@@ -8,5 +8,7 @@
 use worker::Env;
 
 pub fn portal_customer(env: &Env) -> String {
-    env.var("PORTAL_DEMO_CUSTOMER").map(|v| v.to_string()).unwrap_or_default()
+    env.var("PORTAL_DEMO_CUSTOMER")
+        .map(|v| v.to_string())
+        .unwrap_or_default()
 }

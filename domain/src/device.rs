@@ -61,7 +61,10 @@ mod tests {
     #[track_caller]
     fn check(input: &str, expected: Result<&str, DeviceIdError>) {
         let got = DeviceId::parse(input);
-        assert_eq!(got.as_ref().map(DeviceId::as_str).map_err(Clone::clone), expected);
+        assert_eq!(
+            got.as_ref().map(DeviceId::as_str).map_err(Clone::clone),
+            expected
+        );
     }
 
     #[test]

@@ -11,7 +11,9 @@ pub fn tokyo() -> FixedOffset {
 
 /// `2026/11/25 19:00` — how a report time is shown in tables.
 pub fn format_minute(t: DateTime<Utc>) -> String {
-    t.with_timezone(&tokyo()).format("%Y/%m/%d %H:%M").to_string()
+    t.with_timezone(&tokyo())
+        .format("%Y/%m/%d %H:%M")
+        .to_string()
 }
 
 /// `2026-11-25T19:00:00+09:00` — for `<time datetime=…>` and machine-readable output.
@@ -25,7 +27,9 @@ mod tests {
 
     #[track_caller]
     fn check(utc: &str, shown: &str) {
-        let t = DateTime::parse_from_rfc3339(utc).unwrap().with_timezone(&Utc);
+        let t = DateTime::parse_from_rfc3339(utc)
+            .unwrap()
+            .with_timezone(&Utc);
         assert_eq!(format_minute(t), shown);
     }
 
@@ -46,7 +50,9 @@ mod tests {
 
     #[test]
     fn the_machine_readable_form_carries_the_offset() {
-        let t = DateTime::parse_from_rfc3339("2026-11-25T10:00:00Z").unwrap().with_timezone(&Utc);
+        let t = DateTime::parse_from_rfc3339("2026-11-25T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         assert_eq!(rfc3339(t), "2026-11-25T19:00:00+09:00");
     }
 }

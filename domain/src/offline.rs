@@ -29,7 +29,11 @@ impl Status {
 ///
 /// A report stamped slightly in the future (clock skew between edge nodes) counts as
 /// online; silence of exactly the threshold still counts as online.
-pub fn status(last_seen: Option<DateTime<Utc>>, now: DateTime<Utc>, threshold: TimeDelta) -> Status {
+pub fn status(
+    last_seen: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    threshold: TimeDelta,
+) -> Status {
     match last_seen {
         Some(seen) if now - seen <= threshold => Status::Online,
         _ => Status::Offline,
@@ -63,22 +67,37 @@ mod tests {
 
     #[track_caller]
     fn check(last_seen: Option<&str>, now: &str, expected: Status) {
-        assert_eq!(status(last_seen.map(at), at(now), DEFAULT_THRESHOLD), expected);
+        assert_eq!(
+            status(last_seen.map(at), at(now), DEFAULT_THRESHOLD),
+            expected
+        );
     }
 
     #[test]
     fn an_appliance_that_reported_a_minute_ago_is_online() {
-        check(Some("2026-11-25T10:00:00Z"), "2026-11-25T10:01:00Z", Status::Online);
+        check(
+            Some("2026-11-25T10:00:00Z"),
+            "2026-11-25T10:01:00Z",
+            Status::Online,
+        );
     }
 
     #[test]
     fn silence_of_exactly_the_threshold_is_still_online() {
-        check(Some("2026-11-25T10:00:00Z"), "2026-11-25T10:05:00Z", Status::Online);
+        check(
+            Some("2026-11-25T10:00:00Z"),
+            "2026-11-25T10:05:00Z",
+            Status::Online,
+        );
     }
 
     #[test]
     fn one_second_past_the_threshold_is_offline() {
-        check(Some("2026-11-25T10:00:00Z"), "2026-11-25T10:05:01Z", Status::Offline);
+        check(
+            Some("2026-11-25T10:00:00Z"),
+            "2026-11-25T10:05:01Z",
+            Status::Offline,
+        );
     }
 
     #[test]
@@ -88,7 +107,11 @@ mod tests {
 
     #[test]
     fn a_report_from_slightly_in_the_future_counts_as_online() {
-        check(Some("2026-11-25T10:00:30Z"), "2026-11-25T10:00:00Z", Status::Online);
+        check(
+            Some("2026-11-25T10:00:30Z"),
+            "2026-11-25T10:00:00Z",
+            Status::Online,
+        );
     }
 
     #[test]

@@ -39,11 +39,16 @@ impl AppError {
             AppError::MethodNotAllowed { .. } => {
                 ("method_not_allowed", "this method is not allowed here")
             }
-            AppError::Unavailable { .. } => {
-                ("unavailable", "the service is temporarily unavailable; retry later")
-            }
+            AppError::Unavailable { .. } => (
+                "unavailable",
+                "the service is temporarily unavailable; retry later",
+            ),
         };
-        ErrorBody { code, message, path: None }
+        ErrorBody {
+            code,
+            message,
+            path: None,
+        }
     }
 
     /// Headers the client needs to act on the error (`Retry-After`, `Allow`).

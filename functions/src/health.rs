@@ -37,7 +37,13 @@ pub async fn get(Extension(env): Extension<Env>) -> Response {
     });
     let version = env!("CARGO_PKG_VERSION");
     if db_ok {
-        let body = Health { status: "ok", version, db: "ok", last_sweep, error: None };
+        let body = Health {
+            status: "ok",
+            version,
+            db: "ok",
+            last_sweep,
+            error: None,
+        };
         return (StatusCode::OK, axum::Json(body)).into_response();
     }
     let error = AppError::Unavailable { retry_after_s: 30 };
@@ -49,13 +55,18 @@ pub async fn get(Extension(env): Extension<Env>) -> Response {
         error: Some(error.body()),
     };
     let mut response = (error.status(), axum::Json(body)).into_response();
-    response.headers_mut().insert(axum::http::header::RETRY_AFTER, 30.into());
+    response
+        .headers_mut()
+        .insert(axum::http::header::RETRY_AFTER, 30.into());
     response
 }
 
 /// Reads one of our own tables, so an unreachable database and one without the schema
 /// both count as unavailable.
 async fn db_answers(env: &Env) -> worker::Result<()> {
-    env.d1("DB")?.prepare("SELECT 1 FROM customers LIMIT 1").all().await?;
+    env.d1("DB")?
+        .prepare("SELECT 1 FROM customers LIMIT 1")
+        .all()
+        .await?;
     Ok(())
 }

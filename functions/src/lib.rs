@@ -59,10 +59,16 @@ fn router(env: Env) -> Router {
     };
 
     Router::new()
-        .route("/api/v1/health", get(health::get).fallback(error::method_not_allowed))
+        .route(
+            "/api/v1/health",
+            get(health::get).fallback(error::method_not_allowed),
+        )
         .route("/api/v1", any(error::not_found))
         .route("/api/v1/{*rest}", any(error::not_found))
-        .route(&format!("{}/{{*fn_name}}", app::SERVER_FN_PREFIX), post(server_fns))
+        .route(
+            &format!("{}/{{*fn_name}}", app::SERVER_FN_PREFIX),
+            post(server_fns),
+        )
         .leptos_routes_with_context(&options, routes, with_env.clone(), page.clone())
         .fallback(leptos_axum::render_app_async_with_context(with_env, page))
         .layer(axum::Extension(env))

@@ -24,15 +24,26 @@ struct Row {
 }
 
 pub async fn sweep(env: &Env, now: DateTime<Utc>) -> worker::Result<Summary> {
-    let rows: Vec<Row> =
-        env.d1("DB")?.prepare("SELECT last_seen_at FROM devices").all().await?.results()?;
+    let rows: Vec<Row> = env
+        .d1("DB")?
+        .prepare("SELECT last_seen_at FROM devices")
+        .all()
+        .await?
+        .results()?;
     let offline = rows
         .iter()
         .map(|r| r.last_seen_at.and_then(DateTime::from_timestamp_millis))
         .filter(|seen| status(*seen, now, DEFAULT_THRESHOLD) == Status::Offline)
         .count();
-    let summary = Summary { at: domain::jst::rfc3339(now), devices: rows.len(), offline };
-    env.kv("KV")?.put(LAST_SWEEP_KEY, serde_json::to_string(&summary)?)?.execute().await?;
+    let summary = Summary {
+        at: domain::jst::rfc3339(now),
+        devices: rows.len(),
+        offline,
+    };
+    env.kv("KV")?
+        .put(LAST_SWEEP_KEY, serde_json::to_string(&summary)?)?
+        .execute()
+        .await?;
     Ok(summary)
 }
 
