@@ -8,6 +8,10 @@ use serde::Serialize;
 
 #[derive(Debug)]
 pub enum AppError {
+    /// The body could not be read (the client went away, or sent a broken stream).
+    UnreadableBody,
+    /// Body over 1 MiB (or, for reports, more than 1000 events).
+    PayloadTooLarge,
     /// Unknown id or route, or one the caller may not see (never reveal which).
     NotFound,
     /// The route exists but not for this method.
@@ -27,6 +31,8 @@ pub struct ErrorBody {
 impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
+            AppError::UnreadableBody => StatusCode::BAD_REQUEST,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -35,6 +41,11 @@ impl AppError {
 
     pub fn body(&self) -> ErrorBody {
         let (code, message) = match self {
+            AppError::UnreadableBody => ("invalid_json", "the request body could not be read"),
+            AppError::PayloadTooLarge => (
+                "payload_too_large",
+                "the request body is over 1 MiB; split it",
+            ),
             AppError::NotFound => ("not_found", "no such resource"),
             AppError::MethodNotAllowed { .. } => {
                 ("method_not_allowed", "this method is not allowed here")
@@ -61,7 +72,7 @@ impl AppError {
             AppError::MethodNotAllowed { allow } => {
                 headers.insert(header::ALLOW, HeaderValue::from_static(allow));
             }
-            AppError::NotFound => {}
+            AppError::UnreadableBody | AppError::PayloadTooLarge | AppError::NotFound => {}
         }
     }
 }

@@ -12,6 +12,13 @@ use tower_service::Service;
 use worker::{Context, Env, HttpRequest, ScheduleContext, ScheduledEvent, event};
 
 mod error;
+
+use axum::response::IntoResponse;
+use error::AppError;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+
+/// api-v1: a body over 1 MiB is refused with 413, on every route.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
 mod health;
 mod sweep;
 
@@ -22,6 +29,21 @@ async fn fetch(
     _ctx: Context,
 ) -> worker::Result<axum::http::Response<axum::body::Body>> {
     console_error_panic_hook::set_once();
+    // Read the whole body before routing. A handler that answers without reading it leaves
+    // the request stream half-read; workerd then reports an uncaught error after the
+    // response and restarts the isolate, failing the next request with a 503.
+    let (parts, body) = req.into_parts();
+    let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<LengthLimitError>() => {
+            return Ok(AppError::PayloadTooLarge.into_response());
+        }
+        Err(e) => {
+            worker::console_error!("reading the request body: {e}");
+            return Ok(AppError::UnreadableBody.into_response());
+        }
+    };
+    let req = axum::http::Request::from_parts(parts, axum::body::Body::from(body));
     Ok(router(env).call(req).await?)
 }
 
