@@ -63,7 +63,7 @@ impl AppError {
     }
 
     /// Headers the client needs to act on the error (`Retry-After`, `Allow`).
-    fn decorate(&self, response: &mut Response) {
+    pub fn decorate(&self, response: &mut Response) {
         let headers = response.headers_mut();
         match self {
             AppError::Unavailable { retry_after_s } => {

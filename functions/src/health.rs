@@ -55,9 +55,7 @@ pub async fn get(Extension(env): Extension<Env>) -> Response {
         error: Some(error.body()),
     };
     let mut response = (error.status(), axum::Json(body)).into_response();
-    response
-        .headers_mut()
-        .insert(axum::http::header::RETRY_AFTER, 30.into());
+    error.decorate(&mut response);
     response
 }
 
