@@ -19,7 +19,7 @@ pub struct Appliance {
     pub status: Status,
 }
 
-/// The signed-in customer's appliances, by name.
+/// The portal customer's appliances (see `tenant`), by name.
 #[server(prefix = "/_app", endpoint = "appliances")]
 pub async fn list_appliances() -> Result<Vec<Appliance>, ServerFnError> {
     server::list().await

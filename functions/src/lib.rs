@@ -5,22 +5,22 @@
 
 use app::{App, shell};
 use axum::Router;
+use axum::response::IntoResponse;
 use axum::routing::{any, get, post};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_service::Service;
 use worker::{Context, Env, HttpRequest, ScheduleContext, ScheduledEvent, event};
 
-mod error;
+use crate::error::AppError;
 
-use axum::response::IntoResponse;
-use error::AppError;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+mod error;
+mod health;
+mod sweep;
 
 /// api-v1: a body over 1 MiB is refused with 413, on every route.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
-mod health;
-mod sweep;
 
 #[event(fetch)]
 async fn fetch(
