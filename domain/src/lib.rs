@@ -4,3 +4,4 @@
 pub mod device;
 pub mod jst;
 pub mod offline;
+pub mod report;
