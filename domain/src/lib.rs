@@ -1,7 +1,10 @@
 //! mimamori's pure core: the rules of the service, free of I/O, clocks and randomness,
 //! so that they are tested and benchmarked natively and run unchanged on wasm32.
 
+pub mod customer;
 pub mod device;
+pub mod fields;
+pub mod id;
 pub mod jst;
 pub mod offline;
 pub mod report;

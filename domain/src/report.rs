@@ -6,12 +6,14 @@
 //! `null` counts as absent for optional fields. Paths name the field as JSONPath
 //! (`$.events[3].threat.name`).
 
-use std::fmt;
 use std::net::IpAddr;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use crate::fields::{FieldError, Obj};
+pub use crate::id::Id;
 
 /// api-v1: at most this many events in one report (413 above it).
 pub const MAX_EVENTS: usize = 1000;
@@ -24,40 +26,10 @@ pub const MAX_SKEW: TimeDelta = TimeDelta::minutes(5);
 pub enum ReportError {
     #[error("the body is not valid JSON")]
     InvalidJson,
-    #[error("{path}: {message}")]
-    InvalidField { path: String, message: String },
+    #[error(transparent)]
+    InvalidField(#[from] FieldError),
     #[error("a report carries at most {MAX_EVENTS} events, this one has {0}")]
     TooManyEvents(usize),
-}
-
-/// `report_id` and `event_id`: 1–64 characters of `[A-Za-z0-9._:-]`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(transparent)]
-pub struct Id(String);
-
-impl Id {
-    pub fn parse(s: &str) -> Result<Id, &'static str> {
-        if s.is_empty() || s.len() > 64 {
-            return Err("must be 1-64 characters");
-        }
-        if !s
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
-        {
-            return Err("may contain only A-Z, a-z, 0-9 and . _ : -");
-        }
-        Ok(Id(s.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Id {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
 }
 
 /// A MAC address, normalised to lowercase `xx:xx:xx:xx:xx:xx`.
@@ -238,17 +210,16 @@ pub fn parse_report(body: &[u8], now: DateTime<Utc>) -> Result<Report, ReportErr
     let value: Value = serde_json::from_slice(body).map_err(|_| ReportError::InvalidJson)?;
     let root = Obj::root(&value)?;
     let events = match root.get("events") {
-        None => return Err(root.invalid("events", "is required")),
+        None => return Err(root.invalid("events", "is required").into()),
         Some(Value::Array(items)) => items,
-        Some(_) => return Err(root.invalid("events", "must be an array")),
+        Some(_) => return Err(root.invalid("events", "must be an array").into()),
     };
     if events.len() > MAX_EVENTS {
         return Err(ReportError::TooManyEvents(events.len()));
     }
-    let window = Window { now };
     let report = Report {
-        report_id: root.id("report_id")?,
-        sent_at: root.time("sent_at", None)?,
+        report_id: root.parsed("report_id", Id::parse)?,
+        sent_at: root.time("sent_at")?,
         firmware: root.opt_text("firmware", 64)?,
         definitions: root.opt_text("definitions", 64)?,
         clients: root
@@ -257,37 +228,45 @@ pub fn parse_report(body: &[u8], now: DateTime<Utc>) -> Result<Report, ReportErr
         events: events
             .iter()
             .enumerate()
-            .map(|(i, v)| parse_event(&root.path_to(&format!("events[{i}]")), v, &window))
+            .map(|(i, v)| parse_event(&root.path_to(&format!("events[{i}]")), v, now))
             .collect::<Result<_, _>>()?,
     };
     Ok(report)
 }
 
-struct Window {
-    now: DateTime<Utc>,
+/// When an event happened: within the last 7 days and at most 5 minutes ahead of `now`.
+fn event_time(obj: &Obj<'_>, key: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, FieldError> {
+    let t = obj.time(key)?;
+    if t < now - MAX_AGE {
+        return Err(obj.invalid(key, "is older than 7 days"));
+    }
+    if t > now + MAX_SKEW {
+        return Err(obj.invalid(key, "is more than 5 minutes ahead of the server clock"));
+    }
+    Ok(t)
 }
 
-fn parse_event(path: &str, value: &Value, window: &Window) -> Result<Event, ReportError> {
+fn parse_event(path: &str, value: &Value, now: DateTime<Utc>) -> Result<Event, ReportError> {
     let obj = Obj::new(path, value)?;
     match obj.str("type")? {
-        "threat" => Ok(Event::Threat(parse_threat(&obj, window)?)),
-        "usage" => Ok(Event::Usage(parse_usage(&obj, window)?)),
-        _ => Err(obj.invalid("type", "must be threat or usage")),
+        "threat" => Ok(Event::Threat(parse_threat(&obj, now)?)),
+        "usage" => Ok(Event::Usage(parse_usage(&obj, now)?)),
+        _ => Err(obj.invalid("type", "must be threat or usage").into()),
     }
 }
 
-fn parse_threat(obj: &Obj<'_>, window: &Window) -> Result<ThreatEvent, ReportError> {
+fn parse_threat(obj: &Obj<'_>, now: DateTime<Utc>) -> Result<ThreatEvent, ReportError> {
     let threat = obj.obj("threat")?;
     let category = threat.opt_text("category", 64)?;
     if category
         .as_deref()
         .is_some_and(|c| c.chars().any(char::is_uppercase))
     {
-        return Err(threat.invalid("category", "must be lowercase"));
+        return Err(threat.invalid("category", "must be lowercase").into());
     }
     Ok(ThreatEvent {
-        event_id: obj.id("event_id")?,
-        occurred_at: obj.time("occurred_at", Some(window))?,
+        event_id: obj.parsed("event_id", Id::parse)?,
+        occurred_at: event_time(obj, "occurred_at", now)?,
         function: obj.wire("function", Function::parse, Function::expected)?,
         action: obj.wire("action", Action::parse, Action::expected)?,
         direction: obj.wire("direction", Direction::parse, Direction::expected)?,
@@ -301,8 +280,8 @@ fn parse_threat(obj: &Obj<'_>, window: &Window) -> Result<ThreatEvent, ReportErr
                 VendorSeverity::expected,
             )?,
         },
-        src: obj.opt_endpoint("src")?,
-        dst: obj.opt_endpoint("dst")?,
+        src: opt_endpoint(obj, "src")?,
+        dst: opt_endpoint(obj, "dst")?,
         protocol: obj.opt_text("protocol", 16)?,
         url: obj.opt_text("url", 2048)?,
         file: match obj.opt_obj("file")? {
@@ -315,182 +294,43 @@ fn parse_threat(obj: &Obj<'_>, window: &Window) -> Result<ThreatEvent, ReportErr
     })
 }
 
-fn parse_usage(obj: &Obj<'_>, window: &Window) -> Result<UsageEvent, ReportError> {
-    let period_start = obj.time("period_start", Some(window))?;
-    let period_end = obj.time("period_end", Some(window))?;
+fn parse_usage(obj: &Obj<'_>, now: DateTime<Utc>) -> Result<UsageEvent, ReportError> {
+    let period_start = event_time(obj, "period_start", now)?;
+    let period_end = event_time(obj, "period_end", now)?;
     if period_start >= period_end {
-        return Err(obj.invalid("period_end", "must be after period_start"));
+        return Err(obj
+            .invalid("period_end", "must be after period_start")
+            .into());
     }
     Ok(UsageEvent {
-        event_id: obj.id("event_id")?,
+        event_id: obj.parsed("event_id", Id::parse)?,
         period_start,
         period_end,
         kind: obj.wire("kind", UsageKind::parse, UsageKind::expected)?,
         name: obj.text("name", 128)?,
         hits: obj.uint("hits", u64::MAX)?,
         bytes: obj.uint("bytes", u64::MAX)?,
-        client: obj.opt_endpoint("client")?,
+        client: opt_endpoint(obj, "client")?,
     })
 }
 
-/// A JSON object and where it sits in the report, for error paths.
-struct Obj<'a> {
-    path: String,
-    map: &'a Map<String, Value>,
-}
-
-impl<'a> Obj<'a> {
-    fn root(value: &'a Value) -> Result<Obj<'a>, ReportError> {
-        Obj::new("$", value)
-    }
-
-    fn new(path: &str, value: &'a Value) -> Result<Obj<'a>, ReportError> {
-        match value {
-            Value::Object(map) => Ok(Obj {
-                path: path.to_owned(),
-                map,
-            }),
-            _ => Err(ReportError::InvalidField {
-                path: path.to_owned(),
-                message: "must be an object".to_owned(),
-            }),
-        }
-    }
-
-    fn path_to(&self, key: &str) -> String {
-        if key.starts_with('[') {
-            format!("{}{key}", self.path)
-        } else {
-            format!("{}.{key}", self.path)
-        }
-    }
-
-    fn invalid(&self, key: &str, message: &str) -> ReportError {
-        ReportError::InvalidField {
-            path: self.path_to(key),
-            message: message.to_owned(),
-        }
-    }
-
-    /// The value at `key`, with `null` read as absent.
-    fn get(&self, key: &str) -> Option<&'a Value> {
-        self.map.get(key).filter(|v| !v.is_null())
-    }
-
-    fn str(&self, key: &str) -> Result<&'a str, ReportError> {
-        match self.get(key) {
-            None => Err(self.invalid(key, "is required")),
-            Some(Value::String(s)) => Ok(s),
-            Some(_) => Err(self.invalid(key, "must be a string")),
-        }
-    }
-
-    fn opt_str(&self, key: &str) -> Result<Option<&'a str>, ReportError> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(_) => self.str(key).map(Some),
-        }
-    }
-
-    fn text(&self, key: &str, max_chars: usize) -> Result<String, ReportError> {
-        let s = self.str(key)?;
-        let chars = s.chars().count();
-        if chars == 0 || chars > max_chars {
-            return Err(self.invalid(key, &format!("must be 1-{max_chars} characters")));
-        }
-        if s.chars().any(char::is_control) {
-            return Err(self.invalid(key, "must not contain control characters"));
-        }
-        Ok(s.to_owned())
-    }
-
-    fn opt_text(&self, key: &str, max_chars: usize) -> Result<Option<String>, ReportError> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(_) => self.text(key, max_chars).map(Some),
-        }
-    }
-
-    fn id(&self, key: &str) -> Result<Id, ReportError> {
-        Id::parse(self.str(key)?).map_err(|m| self.invalid(key, m))
-    }
-
-    fn wire<T>(
-        &self,
-        key: &str,
-        parse: fn(&str) -> Option<T>,
-        expected: fn() -> String,
-    ) -> Result<T, ReportError> {
-        parse(self.str(key)?).ok_or_else(|| self.invalid(key, &expected()))
-    }
-
-    fn uint(&self, key: &str, max: u64) -> Result<u64, ReportError> {
-        match self.get(key) {
-            None => Err(self.invalid(key, "is required")),
-            Some(Value::Number(n)) => match n.as_u64() {
-                Some(v) if v <= max => Ok(v),
-                _ => Err(self.invalid(key, &format!("must be a whole number from 0 to {max}"))),
-            },
-            Some(_) => Err(self.invalid(key, "must be a number")),
-        }
-    }
-
-    fn opt_uint(&self, key: &str, max: u64) -> Result<Option<u64>, ReportError> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(_) => self.uint(key, max).map(Some),
-        }
-    }
-
-    /// An RFC 3339 time with an offset; with a window, within the last 7 days and at most
-    /// 5 minutes ahead of the server's clock.
-    fn time(&self, key: &str, window: Option<&Window>) -> Result<DateTime<Utc>, ReportError> {
-        let t = DateTime::parse_from_rfc3339(self.str(key)?)
-            .map_err(|_| self.invalid(key, "must be an RFC 3339 time with an offset"))?
-            .with_timezone(&Utc);
-        if let Some(w) = window {
-            if t < w.now - MAX_AGE {
-                return Err(self.invalid(key, "is older than 7 days"));
-            }
-            if t > w.now + MAX_SKEW {
-                return Err(self.invalid(key, "is more than 5 minutes ahead of the server clock"));
-            }
-        }
-        Ok(t)
-    }
-
-    fn obj(&self, key: &str) -> Result<Obj<'a>, ReportError> {
-        match self.get(key) {
-            None => Err(self.invalid(key, "is required")),
-            Some(v) => Obj::new(&self.path_to(key), v),
-        }
-    }
-
-    fn opt_obj(&self, key: &str) -> Result<Option<Obj<'a>>, ReportError> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(_) => self.obj(key).map(Some),
-        }
-    }
-
-    fn opt_endpoint(&self, key: &str) -> Result<Option<Endpoint>, ReportError> {
-        let Some(e) = self.opt_obj(key)? else {
-            return Ok(None);
-        };
-        let ip = match e.opt_str("ip")? {
-            None => None,
-            Some(s) => Some(
-                s.parse()
-                    .map_err(|_| e.invalid("ip", "must be an IPv4 or IPv6 address"))?,
-            ),
-        };
-        let port = e.opt_uint("port", u64::from(u16::MAX))?.map(|p| p as u16);
-        let mac = match e.opt_str("mac")? {
-            None => None,
-            Some(s) => Some(Mac::parse(s).map_err(|m| e.invalid("mac", m))?),
-        };
-        Ok(Some(Endpoint { ip, port, mac }))
-    }
+fn opt_endpoint(obj: &Obj<'_>, key: &str) -> Result<Option<Endpoint>, FieldError> {
+    let Some(e) = obj.opt_obj(key)? else {
+        return Ok(None);
+    };
+    let ip = match e.opt_str("ip")? {
+        None => None,
+        Some(s) => Some(
+            s.parse()
+                .map_err(|_| e.invalid("ip", "must be an IPv4 or IPv6 address"))?,
+        ),
+    };
+    let port = e.opt_uint("port", u64::from(u16::MAX))?.map(|p| p as u16);
+    let mac = match e.opt_str("mac")? {
+        None => None,
+        Some(s) => Some(Mac::parse(s).map_err(|m| e.invalid("mac", m))?),
+    };
+    Ok(Some(Endpoint { ip, port, mac }))
 }
 
 #[cfg(test)]
@@ -555,7 +395,7 @@ mod tests {
         let mut v = example();
         *v.pointer_mut(pointer).unwrap() = new;
         match parse(&v) {
-            Err(ReportError::InvalidField { path: got, .. }) => assert_eq!(got, path),
+            Err(ReportError::InvalidField(e)) => assert_eq!(e.path, path),
             other => panic!("expected invalid_field at {path}, got {other:?}"),
         }
     }
@@ -602,7 +442,7 @@ mod tests {
     fn a_report_that_is_not_an_object_is_invalid_at_the_root() {
         assert!(matches!(
             parse_report(b"[]", now()),
-            Err(ReportError::InvalidField { path, .. }) if path == "$"
+            Err(ReportError::InvalidField(e)) if e.path == "$"
         ));
     }
 
