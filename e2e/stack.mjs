@@ -2,7 +2,7 @@
 // migrations and the demo seed applied, and `wrangler dev` (workerd) on a free port with
 // its own settings file, so a developer's .dev.vars and running dev server are untouched.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -70,8 +70,14 @@ export async function startStack({ migrate = true, seed = true } = {}) {
     }
   }
 
+  // The settings this stack runs with (OPERATOR_TOKEN and the rest), as a plain object.
+  const settings = Object.fromEntries(readFileSync(vars, 'utf8').split('\n')
+    .filter((l) => l.includes('=') && !l.startsWith('#'))
+    .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+
   return {
     url,
+    settings,
     log: () => log,
     async stop() {
       if (child.exitCode === null) {

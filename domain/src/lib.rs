@@ -3,6 +3,7 @@
 
 pub mod customer;
 pub mod device;
+pub mod enrollment;
 pub mod fields;
 pub mod id;
 pub mod jst;

@@ -4,18 +4,29 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use domain::customer::BodyError;
 use serde::Serialize;
 
 #[derive(Debug)]
 pub enum AppError {
-    /// The body could not be read (the client went away, or sent a broken stream).
-    UnreadableBody,
-    /// Body over 1 MiB (or, for reports, more than 1000 events).
-    PayloadTooLarge,
+    /// The body is not JSON (or could not be read at all).
+    InvalidJson,
+    /// One field breaks a rule; `path` names it.
+    InvalidField { path: String, message: String },
+    /// Token missing, malformed, forged or expired.
+    Unauthenticated,
+    /// The caller is known but its customer's contract has ended.
+    ContractEnded,
     /// Unknown id or route, or one the caller may not see (never reveal which).
     NotFound,
     /// The route exists but not for this method.
     MethodNotAllowed { allow: &'static str },
+    /// The id is already taken elsewhere (a device registered to another customer).
+    Conflict { message: &'static str },
+    /// Body over 1 MiB (or, for reports, more than 1000 events).
+    PayloadTooLarge,
+    /// The body is not `application/json`.
+    UnsupportedMediaType,
     /// Storage or a dependency failed; nothing was stored.
     Unavailable { retry_after_s: u32 },
 }
@@ -23,7 +34,7 @@ pub enum AppError {
 #[derive(Serialize)]
 pub struct ErrorBody {
     code: &'static str,
-    message: &'static str,
+    message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     path: Option<String>,
 }
@@ -31,34 +42,67 @@ pub struct ErrorBody {
 impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::UnreadableBody => StatusCode::BAD_REQUEST,
-            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::InvalidJson | AppError::InvalidField { .. } => StatusCode::BAD_REQUEST,
+            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::ContractEnded => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
     pub fn body(&self) -> ErrorBody {
-        let (code, message) = match self {
-            AppError::UnreadableBody => ("invalid_json", "the request body could not be read"),
+        let (code, message, path) = match self {
+            AppError::InvalidJson => (
+                "invalid_json",
+                "the request body is not valid JSON".into(),
+                None,
+            ),
+            AppError::InvalidField { path, message } => (
+                "invalid_field",
+                format!("{path}: {message}"),
+                Some(path.clone()),
+            ),
+            AppError::Unauthenticated => (
+                "unauthenticated",
+                "a valid bearer token is required".into(),
+                None,
+            ),
+            AppError::ContractEnded => (
+                "contract_ended",
+                "the customer's contract has ended".into(),
+                None,
+            ),
+            AppError::NotFound => ("not_found", "no such resource".into(), None),
+            AppError::MethodNotAllowed { .. } => (
+                "method_not_allowed",
+                "this method is not allowed here".into(),
+                None,
+            ),
+            AppError::Conflict { message } => ("conflict", (*message).into(), None),
             AppError::PayloadTooLarge => (
                 "payload_too_large",
-                "the request body is over 1 MiB; split it",
+                "the request body is over 1 MiB; split it".into(),
+                None,
             ),
-            AppError::NotFound => ("not_found", "no such resource"),
-            AppError::MethodNotAllowed { .. } => {
-                ("method_not_allowed", "this method is not allowed here")
-            }
+            AppError::UnsupportedMediaType => (
+                "unsupported_media_type",
+                "send the body as application/json".into(),
+                None,
+            ),
             AppError::Unavailable { .. } => (
                 "unavailable",
-                "the service is temporarily unavailable; retry later",
+                "the service is temporarily unavailable; retry later".into(),
+                None,
             ),
         };
         ErrorBody {
             code,
             message,
-            path: None,
+            path,
         }
     }
 
@@ -72,7 +116,7 @@ impl AppError {
             AppError::MethodNotAllowed { allow } => {
                 headers.insert(header::ALLOW, HeaderValue::from_static(allow));
             }
-            AppError::UnreadableBody | AppError::PayloadTooLarge | AppError::NotFound => {}
+            _ => {}
         }
     }
 }
@@ -90,10 +134,34 @@ impl IntoResponse for AppError {
     }
 }
 
+impl From<BodyError> for AppError {
+    fn from(e: BodyError) -> AppError {
+        match e {
+            BodyError::InvalidJson => AppError::InvalidJson,
+            BodyError::InvalidField(f) => AppError::InvalidField {
+                path: f.path,
+                message: f.message,
+            },
+        }
+    }
+}
+
+/// Storage failures: logged with their cause, answered as a bare 503.
+impl From<worker::Error> for AppError {
+    fn from(e: worker::Error) -> AppError {
+        worker::console_error!("storage: {e}");
+        AppError::Unavailable { retry_after_s: 5 }
+    }
+}
+
 pub async fn not_found() -> AppError {
     AppError::NotFound
 }
 
-pub async fn method_not_allowed() -> AppError {
+pub async fn get_only() -> AppError {
     AppError::MethodNotAllowed { allow: "GET, HEAD" }
+}
+
+pub async fn post_only() -> AppError {
+    AppError::MethodNotAllowed { allow: "POST" }
 }

@@ -15,6 +15,8 @@ use worker::{Context, Env, HttpRequest, ScheduleContext, ScheduledEvent, event};
 
 use crate::error::AppError;
 
+mod admin;
+mod auth;
 mod error;
 mod health;
 mod sweep;
@@ -40,7 +42,7 @@ async fn fetch(
         }
         Err(e) => {
             worker::console_error!("reading the request body: {e}");
-            return Ok(AppError::UnreadableBody.into_response());
+            return Ok(AppError::InvalidJson.into_response());
         }
     };
     let req = axum::http::Request::from_parts(parts, axum::body::Body::from(body));
@@ -81,9 +83,14 @@ fn router(env: Env) -> Router {
     };
 
     Router::new()
+        .route("/api/v1/health", get(health::get).fallback(error::get_only))
         .route(
-            "/api/v1/health",
-            get(health::get).fallback(error::method_not_allowed),
+            "/api/v1/admin/customers",
+            post(admin::create_customer).fallback(error::post_only),
+        )
+        .route(
+            "/api/v1/admin/customers/{customer_id}/devices",
+            post(admin::create_device).fallback(error::post_only),
         )
         .route("/api/v1", any(error::not_found))
         .route("/api/v1/{*rest}", any(error::not_found))
