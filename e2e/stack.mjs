@@ -11,6 +11,17 @@ import { fileURLToPath } from 'node:url';
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
 
+// Opens the one D1 database file under the state dir and prints the rows as JSON.
+const SQL_SCRIPT = `
+import glob, json, sqlite3, sys
+[path] = [p for p in glob.glob(sys.argv[1] + '/v3/d1/*/*.sqlite') if 'metadata' not in p]
+db = sqlite3.connect(path, timeout=10)
+db.row_factory = sqlite3.Row
+rows = [dict(r) for r in db.execute(sys.argv[2])]
+db.commit()
+print(json.dumps(rows))
+`;
+
 function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -78,6 +89,15 @@ export async function startStack({ migrate = true, seed = true } = {}) {
   return {
     url,
     settings,
+    /**
+     * Runs SQL on this stack's local D1 file directly (for arranging and checking state).
+     * `wrangler d1 execute` would start a second workerd on the same state, which upsets
+     * the running one, so this goes through python3's sqlite3 instead.
+     */
+    sql(query) {
+      const out = execFileSync('python3', ['-c', SQL_SCRIPT, state, query], { stdio: ['ignore', 'pipe', 'pipe'] });
+      return JSON.parse(out.toString());
+    },
     log: () => log,
     async stop() {
       if (child.exitCode === null) {

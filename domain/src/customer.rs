@@ -120,10 +120,7 @@ pub fn parse_new_device(body: &[u8]) -> Result<NewDevice, BodyError> {
     let value: Value = serde_json::from_slice(body).map_err(|_| BodyError::InvalidJson)?;
     let obj = Obj::new("$", &value)?;
     Ok(NewDevice {
-        device_id: obj.parsed("device_id", |s| {
-            DeviceId::parse(s)
-                .map_err(|_| "must be the 12-digit lowercase hex MAC, e.g. c025a28b0a41")
-        })?,
+        device_id: obj.parsed("device_id", DeviceId::parse_field)?,
         name: obj.text("name", 64)?,
     })
 }

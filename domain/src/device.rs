@@ -33,6 +33,11 @@ impl DeviceId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// [`DeviceId::parse`] with the message a JSON body's `device_id` field is refused with.
+    pub(crate) fn parse_field(s: &str) -> Result<DeviceId, &'static str> {
+        DeviceId::parse(s).map_err(|_| "must be the 12-digit lowercase hex MAC, e.g. c025a28b0a41")
+    }
 }
 
 impl TryFrom<String> for DeviceId {

@@ -4,6 +4,34 @@
 //! alphabet without look-alikes (no 0/O, 1/I/L) and comes in groups of four.
 
 use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::Value;
+
+use crate::customer::BodyError;
+use crate::device::DeviceId;
+use crate::fields::Obj;
+
+/// How often an enrolled appliance reports (api-v1 `report_interval_s`).
+pub const REPORT_INTERVAL_S: u32 = 60;
+
+/// An appliance asking for its token (api-v1 `POST /api/v1/device/enroll`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enroll {
+    pub device_id: DeviceId,
+    pub code: String,
+    pub model: Option<String>,
+    pub firmware: Option<String>,
+}
+
+pub fn parse_enroll(body: &[u8]) -> Result<Enroll, BodyError> {
+    let value: Value = serde_json::from_slice(body).map_err(|_| BodyError::InvalidJson)?;
+    let obj = Obj::new("$", &value)?;
+    Ok(Enroll {
+        device_id: obj.parsed("device_id", DeviceId::parse_field)?,
+        code: obj.text("enrollment_code", 64)?,
+        model: obj.opt_text("model", 64)?,
+        firmware: obj.opt_text("firmware", 64)?,
+    })
+}
 
 /// How long a code stays valid (api-v1 default).
 pub const VALIDITY: TimeDelta = TimeDelta::days(30);
@@ -73,6 +101,23 @@ mod tests {
     #[test]
     fn a_hand_typed_code_normalizes_to_the_issued_one() {
         assert_eq!(normalize("abcd efgh-JKMN"), normalize("ABCD-EFGH-JKMN"));
+    }
+
+    #[test]
+    fn an_enroll_body_needs_the_device_id_and_the_code() {
+        let e = parse_enroll(
+            br#"{"device_id":"c025a28b0a41","enrollment_code":"ABCD-EFGH","model":"UTM-S100"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (e.device_id.as_str(), e.code.as_str()),
+            ("c025a28b0a41", "ABCD-EFGH")
+        );
+        assert_eq!(e.firmware, None);
+        let missing = parse_enroll(br#"{"device_id":"c025a28b0a41"}"#);
+        assert!(
+            matches!(missing, Err(BodyError::InvalidField(f)) if f.path == "$.enrollment_code")
+        );
     }
 
     #[test]

@@ -12,12 +12,12 @@ use domain::customer::{parse_new_customer, parse_new_device};
 use domain::enrollment;
 use serde::Deserialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use wasm_bindgen::JsValue;
 use worker::Env;
 
 use crate::auth::{operator, require_json};
 use crate::error::AppError;
+use crate::secret::{hex, random, sha256_hex};
 
 /// `POST /api/v1/admin/customers` → 201 `{"customer_id"}`.
 #[worker::send]
@@ -127,7 +127,7 @@ pub async fn create_device(
 
     let now = Utc::now();
     let code = enrollment::code_from_random(random::<{ enrollment::RANDOM_BYTES }>()?);
-    let code_hash = hex(&Sha256::digest(enrollment::normalize(&code).as_bytes()));
+    let code_hash = sha256_hex(&enrollment::normalize(&code));
     let expires_at = enrollment::expires_at(now);
     let device_id = new.device_id.as_str();
     let results = db
@@ -172,17 +172,4 @@ pub async fn create_device(
         "expires_at": domain::jst::rfc3339(expires_at),
     });
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
-}
-
-fn random<const N: usize>() -> Result<[u8; N], AppError> {
-    let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes).map_err(|e| {
-        worker::console_error!("random bytes: {e}");
-        AppError::Unavailable { retry_after_s: 1 }
-    })?;
-    Ok(bytes)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

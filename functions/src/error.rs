@@ -17,6 +17,8 @@ pub enum AppError {
     Unauthenticated,
     /// The caller is known but its customer's contract has ended.
     ContractEnded,
+    /// The appliance has been disabled by the operator.
+    DeviceDisabled,
     /// Unknown id or route, or one the caller may not see (never reveal which).
     NotFound,
     /// The route exists but not for this method.
@@ -44,7 +46,7 @@ impl AppError {
         match self {
             AppError::InvalidJson | AppError::InvalidField { .. } => StatusCode::BAD_REQUEST,
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            AppError::ContractEnded => StatusCode::FORBIDDEN,
+            AppError::ContractEnded | AppError::DeviceDisabled => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
@@ -74,6 +76,11 @@ impl AppError {
             AppError::ContractEnded => (
                 "contract_ended",
                 "the customer's contract has ended".into(),
+                None,
+            ),
+            AppError::DeviceDisabled => (
+                "device_disabled",
+                "this device has been disabled".into(),
                 None,
             ),
             AppError::NotFound => ("not_found", "no such resource".into(), None),

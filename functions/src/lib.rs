@@ -17,8 +17,10 @@ use crate::error::AppError;
 
 mod admin;
 mod auth;
+mod device;
 mod error;
 mod health;
+mod secret;
 mod sweep;
 
 /// api-v1: a body over 1 MiB is refused with 413, on every route.
@@ -91,6 +93,10 @@ fn router(env: Env) -> Router {
         .route(
             "/api/v1/admin/customers/{customer_id}/devices",
             post(admin::create_device).fallback(error::post_only),
+        )
+        .route(
+            "/api/v1/device/enroll",
+            post(device::enroll).fallback(error::post_only),
         )
         .route("/api/v1", any(error::not_found))
         .route("/api/v1/{*rest}", any(error::not_found))
