@@ -64,7 +64,7 @@ test('a customer is created, and its appliance gets a single code that expires i
   assert.equal(dev.status, 201);
   const { enrollment_code, expires_at } = await dev.json();
   assert.match(enrollment_code, /^[A-Z2-9]{4}(-[A-Z2-9]{4}){4}$/);
-  assert.match(expires_at, /\+09:00$/);
+  assert.match(expires_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+09:00$/);
   const days = (Date.parse(expires_at) - Date.now()) / 86_400_000;
   assert.ok(days > 29.9 && days <= 30, `expires in ${days} days`);
 

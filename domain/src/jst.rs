@@ -2,7 +2,7 @@
 //! saving time, so Asia/Tokyo is always UTC+09:00 and a fixed offset is exact (no tz
 //! database needed in the bundle).
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 
 /// Asia/Tokyo as an offset: +09:00, all year.
 pub fn tokyo() -> FixedOffset {
@@ -16,9 +16,11 @@ pub fn format_minute(t: DateTime<Utc>) -> String {
         .to_string()
 }
 
-/// `2026-11-25T19:00:00+09:00` — for `<time datetime=…>` and machine-readable output.
+/// `2026-11-25T19:00:00+09:00` — for `<time datetime=…>` and machine-readable output;
+/// whole seconds, which is all any reader of these times needs.
 pub fn rfc3339(t: DateTime<Utc>) -> String {
-    t.with_timezone(&tokyo()).to_rfc3339()
+    t.with_timezone(&tokyo())
+        .to_rfc3339_opts(SecondsFormat::Secs, false)
 }
 
 #[cfg(test)]
@@ -46,6 +48,14 @@ mod tests {
     #[test]
     fn summer_uses_the_same_offset_because_japan_has_no_dst() {
         check("2026-07-01T00:00:00Z", "2026/07/01 09:00");
+    }
+
+    #[test]
+    fn the_machine_readable_form_drops_fractions_of_a_second() {
+        let t = DateTime::parse_from_rfc3339("2026-11-25T10:00:00.393Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(rfc3339(t), "2026-11-25T19:00:00+09:00");
     }
 
     #[test]
