@@ -7,19 +7,11 @@ use chrono::NaiveDate;
 use serde_json::Value;
 
 use crate::device::DeviceId;
-use crate::fields::{FieldError, Obj};
+use crate::fields::{BodyError, Obj, json_body};
 use crate::id::Id;
 
 /// Alert mail goes to at most this many addresses per customer.
 pub const MAX_ALERT_RECIPIENTS: usize = 3;
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BodyError {
-    #[error("the body is not valid JSON")]
-    InvalidJson,
-    #[error(transparent)]
-    InvalidField(#[from] FieldError),
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewCustomer {
@@ -78,7 +70,7 @@ impl Email {
 }
 
 pub fn parse_new_customer(body: &[u8]) -> Result<NewCustomer, BodyError> {
-    let value: Value = serde_json::from_slice(body).map_err(|_| BodyError::InvalidJson)?;
+    let value = json_body(body)?;
     let obj = Obj::new("$", &value)?;
     let service_start = obj.date("service_start")?;
     let paid_from = obj.opt_date("paid_from")?;
@@ -117,7 +109,7 @@ pub fn parse_new_customer(body: &[u8]) -> Result<NewCustomer, BodyError> {
 }
 
 pub fn parse_new_device(body: &[u8]) -> Result<NewDevice, BodyError> {
-    let value: Value = serde_json::from_slice(body).map_err(|_| BodyError::InvalidJson)?;
+    let value = json_body(body)?;
     let obj = Obj::new("$", &value)?;
     Ok(NewDevice {
         device_id: obj.parsed("device_id", DeviceId::parse_field)?,

@@ -4,11 +4,9 @@
 //! alphabet without look-alikes (no 0/O, 1/I/L) and comes in groups of four.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use serde_json::Value;
 
-use crate::customer::BodyError;
 use crate::device::DeviceId;
-use crate::fields::Obj;
+use crate::fields::{BodyError, Obj, json_body};
 
 /// How often an enrolled appliance reports (api-v1 `report_interval_s`).
 pub const REPORT_INTERVAL_S: u32 = 60;
@@ -23,7 +21,7 @@ pub struct Enroll {
 }
 
 pub fn parse_enroll(body: &[u8]) -> Result<Enroll, BodyError> {
-    let value: Value = serde_json::from_slice(body).map_err(|_| BodyError::InvalidJson)?;
+    let value = json_body(body)?;
     let obj = Obj::new("$", &value)?;
     Ok(Enroll {
         device_id: obj.parsed("device_id", DeviceId::parse_field)?,

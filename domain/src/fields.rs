@@ -5,6 +5,20 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Map, Value};
 
+/// Why a request body was refused: api-v1's 400 `invalid_json` or `invalid_field`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    #[error("the body is not valid JSON")]
+    InvalidJson,
+    #[error(transparent)]
+    InvalidField(#[from] FieldError),
+}
+
+/// The body as JSON, or `InvalidJson`.
+pub(crate) fn json_body(body: &[u8]) -> Result<Value, BodyError> {
+    serde_json::from_slice(body).map_err(|_| BodyError::InvalidJson)
+}
+
 /// One field breaks a rule: api-v1's 400 `invalid_field` with `path`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{path}: {message}")]

@@ -16,6 +16,7 @@ use wasm_bindgen::JsValue;
 use worker::Env;
 
 use crate::auth::{operator, require_json};
+use crate::d1::changes;
 use crate::error::AppError;
 use crate::secret::{hex, random, sha256_hex};
 
@@ -159,11 +160,7 @@ pub async fn create_device(
             ])?,
         ])
         .await?;
-    let issued = results
-        .get(1)
-        .and_then(|r| r.meta().ok().flatten())
-        .and_then(|m| m.changes)
-        .unwrap_or(0);
+    let issued = changes(results.get(1));
     if issued == 0 {
         return Err(taken);
     }

@@ -14,6 +14,7 @@ use wasm_bindgen::JsValue;
 use worker::Env;
 
 use crate::auth::require_json;
+use crate::d1::changes;
 use crate::error::AppError;
 use crate::secret::{hex, random, sha256_hex};
 
@@ -104,11 +105,7 @@ pub async fn enroll(
             .bind(&with_details)?,
         ])
         .await?;
-    let won = results
-        .first()
-        .and_then(|r| r.meta().ok().flatten())
-        .and_then(|m| m.changes)
-        .unwrap_or(0);
+    let won = changes(results.first());
     if won == 0 {
         return Err(AppError::Unauthenticated);
     }

@@ -4,7 +4,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use domain::customer::BodyError;
+use domain::fields::BodyError;
 use serde::Serialize;
 
 #[derive(Debug)]

@@ -17,6 +17,7 @@ use crate::error::AppError;
 
 mod admin;
 mod auth;
+mod d1;
 mod device;
 mod error;
 mod health;
