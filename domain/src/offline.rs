@@ -40,6 +40,18 @@ pub fn status(
     }
 }
 
+/// How many of the appliances last seen at these times are offline at `now`.
+pub fn count_offline(
+    last_seen: impl IntoIterator<Item = Option<DateTime<Utc>>>,
+    now: DateTime<Utc>,
+    threshold: TimeDelta,
+) -> usize {
+    last_seen
+        .into_iter()
+        .filter(|seen| status(*seen, now, threshold) == Status::Offline)
+        .count()
+}
+
 /// Which appliances a list shows: all of them, or only those that are online.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum ListFilter {
@@ -120,6 +132,16 @@ mod tests {
         assert!(!ListFilter::OnlineOnly.shows(Status::Offline));
         assert!(ListFilter::All.shows(Status::Online));
         assert!(ListFilter::All.shows(Status::Offline));
+    }
+
+    #[test]
+    fn counting_offline_appliances_counts_the_silent_and_the_never_seen() {
+        let seen = ["2026-11-25T10:04:00Z", "2026-11-25T09:00:00Z"].map(|s| Some(at(s)));
+        let all = seen.into_iter().chain([None]);
+        assert_eq!(
+            count_offline(all, at("2026-11-25T10:05:00Z"), DEFAULT_THRESHOLD),
+            2
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! D1 and KV are wired.
 
 use chrono::{DateTime, Utc};
-use domain::offline::{DEFAULT_THRESHOLD, Status, status};
+use domain::offline::{DEFAULT_THRESHOLD, count_offline};
 use serde::{Deserialize, Serialize};
 use worker::Env;
 
@@ -30,11 +30,10 @@ pub async fn sweep(env: &Env, now: DateTime<Utc>) -> worker::Result<Summary> {
         .all()
         .await?
         .results()?;
-    let offline = rows
+    let last_seen = rows
         .iter()
-        .map(|r| r.last_seen_at.and_then(DateTime::from_timestamp_millis))
-        .filter(|seen| status(*seen, now, DEFAULT_THRESHOLD) == Status::Offline)
-        .count();
+        .map(|r| r.last_seen_at.and_then(DateTime::from_timestamp_millis));
+    let offline = count_offline(last_seen, now, DEFAULT_THRESHOLD);
     let summary = Summary {
         at: domain::jst::rfc3339(now),
         devices: rows.len(),
