@@ -2,7 +2,7 @@
 // migrations and the demo seed applied, and `wrangler dev` (workerd) on a free port with
 // its own settings file, so a developer's .dev.vars and running dev server are untouched.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -43,13 +43,15 @@ function run(args, state) {
 }
 
 /**
- * @param {{migrate?: boolean, seed?: boolean}} options
- *   migrate: apply migrations/ (default true); seed: load scripts/seed-demo.sql (default true)
+ * @param {{migrate?: boolean, seed?: boolean, vars?: Record<string, string>}} options
+ *   migrate: apply migrations/ (default true); seed: load scripts/seed-demo.sql (default true);
+ *   vars: settings for this stack on top of .dev.vars.example's defaults
  */
-export async function startStack({ migrate = true, seed = true } = {}) {
+export async function startStack({ migrate = true, seed = true, vars: extra = {} } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'mimamori-e2e-'));
   const state = join(dir, 'state');
   const vars = join(dir, 'test.vars');
+  writeFileSync(vars, Object.entries(extra).map(([k, v]) => `${k}=${v}\n`).join(''));
   execFileSync(join(root, 'scripts', 'dev-vars'), [vars], { stdio: 'ignore' });
   if (migrate) run(['d1', 'migrations', 'apply', 'DB'], state);
   if (migrate && seed) run(['d1', 'execute', 'DB', '--file', join(root, 'scripts', 'seed-demo.sql')], state);
@@ -99,6 +101,11 @@ export async function startStack({ migrate = true, seed = true } = {}) {
       return JSON.parse(out.toString());
     },
     log: () => log,
+    /** Fires the cron handler as if at `time` (a Date; default now) and waits for it. */
+    async cron(time = new Date()) {
+      const res = await fetch(`${url}/__scheduled?cron=*+*+*+*+*&time=${time.getTime()}`);
+      if (!res.ok) throw new Error(`cron: HTTP ${res.status}: ${await res.text()}`);
+    },
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

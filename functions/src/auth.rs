@@ -12,14 +12,19 @@ use crate::error::AppError;
 /// The operator, authenticated.
 pub struct Operator;
 
-pub fn operator(headers: &HeaderMap, env: &Env) -> Result<Operator, AppError> {
-    let presented = headers
+/// The bearer token of the request; 401 when there is none.
+pub fn bearer(headers: &HeaderMap) -> Result<&str, AppError> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or(AppError::Unauthenticated)?;
+        .ok_or(AppError::Unauthenticated)
+}
+
+pub fn operator(headers: &HeaderMap, env: &Env) -> Result<Operator, AppError> {
+    let presented = bearer(headers)?;
     // An unset or empty secret means no operator can sign in, never that anyone can.
     let expected = env
         .secret("OPERATOR_TOKEN")

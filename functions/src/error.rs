@@ -29,6 +29,8 @@ pub enum AppError {
     PayloadTooLarge,
     /// The body is not `application/json`.
     UnsupportedMediaType,
+    /// Over the per-device (or per-token) rate; retry after this many seconds.
+    RateLimited { retry_after_s: u32 },
     /// Storage or a dependency failed; nothing was stored.
     Unavailable { retry_after_s: u32 },
 }
@@ -52,6 +54,7 @@ impl AppError {
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -100,6 +103,11 @@ impl AppError {
                 "send the body as application/json".into(),
                 None,
             ),
+            AppError::RateLimited { retry_after_s } => (
+                "rate_limited",
+                format!("too many requests; retry after {retry_after_s} s"),
+                None,
+            ),
             AppError::Unavailable { .. } => (
                 "unavailable",
                 "the service is temporarily unavailable; retry later".into(),
@@ -117,7 +125,7 @@ impl AppError {
     pub fn decorate(&self, response: &mut Response) {
         let headers = response.headers_mut();
         match self {
-            AppError::Unavailable { retry_after_s } => {
+            AppError::Unavailable { retry_after_s } | AppError::RateLimited { retry_after_s } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_s));
             }
             AppError::MethodNotAllowed { allow } => {

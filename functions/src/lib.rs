@@ -17,10 +17,13 @@ use crate::error::AppError;
 
 mod admin;
 mod auth;
+mod config;
 mod d1;
 mod device;
 mod error;
 mod health;
+mod reports;
+mod retention;
 mod secret;
 mod sweep;
 
@@ -98,6 +101,10 @@ fn router(env: Env) -> Router {
         .route(
             "/api/v1/device/enroll",
             post(device::enroll).fallback(error::post_only),
+        )
+        .route(
+            "/api/v1/device/reports",
+            post(reports::post).fallback(error::post_only),
         )
         .route("/api/v1", any(error::not_found))
         .route("/api/v1/{*rest}", any(error::not_found))

@@ -1,5 +1,5 @@
 //! The cron sweep, `sweep(env, now)`: load every appliance's last-seen time, ask `domain`
-//! which are offline, store the outcome. Later issues add the mail it triggers; for now
+//! which are offline, delete what retention says is due, store the outcome. Later issues add the mail it triggers; for now
 //! the summary is kept in KV and shown by the health endpoint, which proves the trigger,
 //! D1 and KV are wired.
 
@@ -7,6 +7,8 @@ use chrono::{DateTime, Utc};
 use domain::offline::{DEFAULT_THRESHOLD, count_offline};
 use serde::{Deserialize, Serialize};
 use worker::Env;
+
+use crate::{config, retention};
 
 const LAST_SWEEP_KEY: &str = "sweep:last";
 
@@ -16,6 +18,9 @@ pub struct Summary {
     pub at: String,
     pub devices: usize,
     pub offline: usize,
+    /// Rows the retention rule deleted in this tick.
+    #[serde(default)]
+    pub deleted: usize,
 }
 
 #[derive(Deserialize)]
@@ -24,8 +29,8 @@ struct Row {
 }
 
 pub async fn sweep(env: &Env, now: DateTime<Utc>) -> worker::Result<Summary> {
-    let rows: Vec<Row> = env
-        .d1("DB")?
+    let db = env.d1("DB")?;
+    let rows: Vec<Row> = db
         .prepare("SELECT last_seen_at FROM devices")
         .all()
         .await?
@@ -38,6 +43,7 @@ pub async fn sweep(env: &Env, now: DateTime<Utc>) -> worker::Result<Summary> {
         at: domain::jst::rfc3339(now),
         devices: rows.len(),
         offline,
+        deleted: retention::sweep(&db, config::Retention::from_env(env), now).await?,
     };
     env.kv("KV")?
         .put(LAST_SWEEP_KEY, serde_json::to_string(&summary)?)?

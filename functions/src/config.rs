@@ -1,0 +1,62 @@
+//! Plain settings read once per request from `[vars]` / `.dev.vars`, typed. A value that
+//! does not parse falls back to the default with a logged warning: a typo must never turn
+//! a limit off or delete data early.
+
+use domain::ratelimit::Limit;
+use domain::retention;
+use worker::Env;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Ingest {
+    /// `REPORT_RATE_PER_S` / `REPORT_BURST`: the per-device report rate.
+    pub limit: Limit,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    /// `RETENTION_DAYS`: raw rows and rollups older than this are deleted.
+    pub days: u32,
+    /// `RETENTION_CHUNK`: rows deleted per statement.
+    pub chunk: u32,
+    /// `RETENTION_MAX_CHUNKS`: statements per table per cron tick, so a tick's work is bounded.
+    pub max_chunks: u32,
+}
+
+fn number<T: std::str::FromStr>(env: &Env, key: &str, default: T) -> T {
+    let Ok(var) = env.var(key) else {
+        return default;
+    };
+    let raw = var.to_string();
+    if raw.trim().is_empty() {
+        return default;
+    }
+    raw.trim().parse().unwrap_or_else(|_| {
+        worker::console_warn!("config: {key}={raw:?} is not a number; using the default");
+        default
+    })
+}
+
+impl Ingest {
+    pub fn from_env(env: &Env) -> Ingest {
+        let d = Limit::DEFAULT;
+        let per_second = number(env, "REPORT_RATE_PER_S", d.per_second);
+        let burst = number(env, "REPORT_BURST", d.burst);
+        let limit = Limit::new(per_second, burst).unwrap_or_else(|| {
+            worker::console_warn!(
+                "config: report rate {per_second}/s burst {burst} is not usable; using the default"
+            );
+            d
+        });
+        Ingest { limit }
+    }
+}
+
+impl Retention {
+    pub fn from_env(env: &Env) -> Retention {
+        Retention {
+            days: number(env, "RETENTION_DAYS", retention::DEFAULT_DAYS),
+            chunk: number(env, "RETENTION_CHUNK", 1000u32).max(1),
+            max_chunks: number(env, "RETENTION_MAX_CHUNKS", 20u32).max(1),
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! `POST /api/v1/device/reports`: load the device behind the token, decide (rate limit,
+//! parse into `domain` types, lay out rows), store the whole report in one D1 batch — a
+//! single transaction, so a rejected or failed report leaves nothing behind.
+//!
+//! Idempotency: the batch first inserts the report id with a random `batch` number drawn
+//! here. Every later statement acts only on rows carrying that number, so a re-sent report
+//! (or one racing its own retry) stores nothing new, and an event id already stored is
+//! neither stored nor counted again.
+
+use axum::Extension;
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use domain::ingest::{Rows, THREAT_COLUMNS, USAGE_COLUMNS};
+use domain::ratelimit::{self, Bucket};
+use domain::report::{ReportError, parse_report};
+use serde::Deserialize;
+use serde_json::json;
+use wasm_bindgen::JsValue;
+use worker::{D1Database, Env};
+
+use crate::auth::{bearer, require_json};
+use crate::config;
+use crate::d1::{changes, named};
+use crate::error::AppError;
+use crate::secret::{random, sha256_hex};
+
+/// The device behind a token, with what the rate limit needs.
+#[derive(Deserialize)]
+struct Device {
+    id: String,
+    customer_id: String,
+    disabled: f64,
+    contract_ended_at: Option<f64>,
+    rate_tokens: Option<f64>,
+    rate_at: Option<f64>,
+}
+
+impl Device {
+    fn bucket(&self) -> Option<Bucket> {
+        let at = DateTime::from_timestamp_millis(self.rate_at? as i64)?;
+        Some(Bucket {
+            tokens: self.rate_tokens?,
+            at,
+        })
+    }
+}
+
+/// The device a token belongs to: 401 for a token that is malformed, unknown or revoked,
+/// 403 when the device is disabled or its customer's contract has ended.
+async fn device(db: &D1Database, token: &str) -> Result<Device, AppError> {
+    let well_formed = token.len() == 68
+        && token.starts_with("mmd_")
+        && token[4..].bytes().all(|b| b.is_ascii_hexdigit());
+    if !well_formed {
+        return Err(AppError::Unauthenticated);
+    }
+    let device = db
+        .prepare(
+            "SELECT d.id, d.customer_id, d.disabled, c.contract_ended_at, d.rate_tokens, d.rate_at \
+             FROM device_tokens t \
+             JOIN devices d ON d.id = t.device_id \
+             JOIN customers c ON c.id = d.customer_id \
+             WHERE t.token_hash = ?1 AND t.revoked_at IS NULL",
+        )
+        .bind(&[sha256_hex(token).into()])?
+        .first::<Device>(None)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    if device.contract_ended_at.is_some() {
+        return Err(AppError::ContractEnded);
+    }
+    if device.disabled != 0.0 {
+        return Err(AppError::DeviceDisabled);
+    }
+    Ok(device)
+}
+
+impl From<ReportError> for AppError {
+    fn from(e: ReportError) -> AppError {
+        match e {
+            ReportError::InvalidJson => AppError::InvalidJson,
+            ReportError::InvalidField(f) => AppError::InvalidField {
+                path: f.path,
+                message: f.message,
+            },
+            ReportError::TooManyEvents(_) => AppError::PayloadTooLarge,
+        }
+    }
+}
+
+/// `(SELECT value->>0 AS event_id, … FROM json_each(:threats))`: a JSON array of rows,
+/// bound as the parameter `param`, read as a table.
+fn rows_of(columns: &[&str], param: &str) -> String {
+    let cols: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("value->>{i} AS {c}"))
+        .collect();
+    format!("(SELECT {} FROM json_each(:{param}))", cols.join(", "))
+}
+
+/// Only the events this request stored (not those already there).
+const NEW_EVENTS: &str = "JOIN device_events e ON e.device_id = :device AND e.event_id = r.event_id AND e.batch = :batch";
+/// Only when this request stored the report (not a re-send).
+const NEW_REPORT: &str = "EXISTS (SELECT 1 FROM device_reports \
+     WHERE device_id = :device AND report_id = :report AND batch = :batch)";
+
+/// `POST /api/v1/device/reports` → 202 `{"report_id", "accepted", "duplicates"}`.
+#[worker::send]
+pub async fn post(
+    Extension(env): Extension<Env>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let now = Utc::now();
+    let db = env.d1("DB")?;
+    let device = device(&db, bearer(&headers)?).await?;
+    require_json(&headers)?;
+    let limit = config::Ingest::from_env(&env).limit;
+    let bucket = ratelimit::take(limit, device.bucket(), now)
+        .map_err(|retry_after_s| AppError::RateLimited { retry_after_s })?;
+    let report = parse_report(&body, now)?;
+    let rows = Rows::of(&report);
+
+    let batch = (u64::from_le_bytes(random::<8>()?) >> 12) as f64; // 52 bits: exact in a JS number
+    let device_id = JsValue::from(device.id.as_str());
+    let report_id = JsValue::from(report.report_id.as_str());
+    let customer_id = JsValue::from(device.customer_id.as_str());
+    let (batch, now_ms) = (
+        JsValue::from(batch),
+        JsValue::from(now.timestamp_millis() as f64),
+    );
+    let optional = |v: &Option<String>| v.as_deref().map_or(JsValue::NULL, JsValue::from);
+    let (event_ids, threat_rows, usage_rows) = (
+        JsValue::from(rows.event_ids.as_str()),
+        JsValue::from(rows.threats.as_str()),
+        JsValue::from(rows.usage.as_str()),
+    );
+    let events = JsValue::from(report.events.len() as f64);
+    let (firmware, definitions) = (optional(&report.firmware), optional(&report.definitions));
+    let clients = report
+        .clients
+        .map_or(JsValue::NULL, |c| f64::from(c).into());
+    let tokens = JsValue::from(bucket.tokens);
+    let args = [
+        ("device", &device_id),
+        ("report", &report_id),
+        ("batch", &batch),
+        ("now", &now_ms),
+        ("customer", &customer_id),
+        ("events", &events),
+        ("event_ids", &event_ids),
+        ("threats", &threat_rows),
+        ("usage", &usage_rows),
+        ("tokens", &tokens),
+        ("firmware", &firmware),
+        ("definitions", &definitions),
+        ("clients", &clients),
+    ];
+    let statement = |sql: &str| named(&db, sql, &args);
+
+    let mut statements = vec![statement(
+        "INSERT OR IGNORE INTO device_reports (device_id, report_id, batch, received_at, events) \
+         VALUES (:device, :report, :batch, :now, :events)",
+    )?];
+    let has_events = !report.events.is_empty();
+    if has_events {
+        let (threats, usage) = (
+            rows_of(&THREAT_COLUMNS, "threats"),
+            rows_of(&USAGE_COLUMNS, "usage"),
+        );
+        statements.extend([
+            statement(&format!(
+                "INSERT OR IGNORE INTO device_events (device_id, event_id, batch, received_at) \
+                 SELECT :device, value, :batch, :now FROM json_each(:event_ids) WHERE {NEW_REPORT}"
+            ))?,
+            statement(&format!(
+                "INSERT INTO threats (customer_id, device_id, bucket, sig_key, src_key, action, \
+                   direction, function, day, first_event_id, first_at, last_at, count, name, \
+                   signature_id, category, vendor_severity, src_ip, src_port, src_mac, dst_ip, \
+                   dst_port, protocol, url, file_name, file_sha256) \
+                 SELECT :customer, :device, r.bucket, r.sig_key, r.src_key, r.action, r.direction, \
+                   r.function, r.day, r.event_id, r.occurred_at, r.occurred_at, 1, r.name, \
+                   r.signature_id, r.category, r.vendor_severity, r.src_ip, r.src_port, \
+                   r.src_mac, r.dst_ip, r.dst_port, r.protocol, r.url, r.file_name, r.file_sha256 \
+                 FROM {threats} r {NEW_EVENTS} WHERE true \
+                 ON CONFLICT (device_id, bucket, sig_key, src_key, action, direction) DO UPDATE SET \
+                   count = count + 1, \
+                   first_at = min(first_at, excluded.first_at), \
+                   last_at = max(last_at, excluded.last_at)"
+            ))?,
+            statement(&format!(
+                "INSERT INTO threat_days (customer_id, day, device_id, function, vendor_severity, events) \
+                 SELECT :customer, r.day, :device, r.function, r.vendor_severity, count(*) \
+                 FROM {threats} r {NEW_EVENTS} WHERE true \
+                 GROUP BY r.day, r.function, r.vendor_severity \
+                 ON CONFLICT DO UPDATE SET events = events + excluded.events"
+            ))?,
+            statement(&format!(
+                "INSERT OR IGNORE INTO usage_records (device_id, event_id, customer_id, \
+                   period_start, period_end, kind, name, hits, bytes, client_ip, client_mac) \
+                 SELECT :device, r.event_id, :customer, r.period_start, r.period_end, r.kind, \
+                   r.name, r.hits, r.bytes, r.client_ip, r.client_mac \
+                 FROM {usage} r {NEW_EVENTS}"
+            ))?,
+            statement(&format!(
+                "INSERT INTO usage_days (customer_id, day, device_id, kind, name, hits, bytes) \
+                 SELECT :customer, r.day, :device, r.kind, r.name, sum(r.hits), sum(r.bytes) \
+                 FROM {usage} r {NEW_EVENTS} WHERE true \
+                 GROUP BY r.day, r.kind, r.name \
+                 ON CONFLICT DO UPDATE SET hits = hits + excluded.hits, bytes = bytes + excluded.bytes"
+            ))?,
+        ]);
+    }
+    // The report is a heartbeat even when it is a re-send: the device is alive.
+    statements.extend([
+        statement(
+            "UPDATE devices SET last_seen_at = max(coalesce(last_seen_at, 0), :now), \
+               rate_tokens = :tokens, rate_at = :now, firmware = coalesce(:firmware, firmware), \
+               definitions = coalesce(:definitions, definitions), clients = coalesce(:clients, clients) \
+             WHERE id = :device",
+        )?,
+        statement(&format!(
+            "INSERT INTO device_report_hours (device_id, hour, reports) \
+             SELECT :device, CAST(:now AS INTEGER) / 3600000 * 3600000, 1 WHERE {NEW_REPORT} \
+             ON CONFLICT DO UPDATE SET reports = reports + 1"
+        ))?,
+    ]);
+
+    let results = db.batch(statements).await?;
+    let stored_report = changes(results.first()) == 1;
+    let accepted = if stored_report && has_events {
+        changes(results.get(1))
+    } else {
+        0
+    };
+    let body = json!({
+        "report_id": report.report_id,
+        "accepted": accepted,
+        "duplicates": report.events.len() - accepted,
+    });
+    Ok((StatusCode::ACCEPTED, axum::Json(body)).into_response())
+}
