@@ -101,10 +101,14 @@ export async function startStack({ migrate = true, seed = true, vars: extra = {}
       return JSON.parse(out.toString());
     },
     log: () => log,
-    /** Fires the cron handler as if at `time` (a Date; default now) and waits for it. */
+    /**
+     * Runs the cron sweep as if at `time` (a Date; default now) through the Worker's
+     * DEV_CRON_CLOCK route, and returns its summary.
+     */
     async cron(time = new Date()) {
-      const res = await fetch(`${url}/__scheduled?cron=*+*+*+*+*&time=${time.getTime()}`);
+      const res = await fetch(`${url}/__cron?time=${time.getTime()}`);
       if (!res.ok) throw new Error(`cron: HTTP ${res.status}: ${await res.text()}`);
+      return res.json();
     },
     async stop() {
       if (child.exitCode === null) {

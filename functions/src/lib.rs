@@ -19,6 +19,7 @@ mod admin;
 mod auth;
 mod config;
 mod d1;
+mod devclock;
 mod device;
 mod error;
 mod health;
@@ -106,6 +107,7 @@ fn router(env: Env) -> Router {
             "/api/v1/device/reports",
             post(reports::post).fallback(error::post_only),
         )
+        .route("/__cron", get(devclock::run))
         .route("/api/v1", any(error::not_found))
         .route("/api/v1/{*rest}", any(error::not_found))
         .route(

@@ -1,0 +1,98 @@
+// The per-device report rate (429 with Retry-After) and the retention sweep (90 days,
+// bounded chunks per cron tick), on a stack with small, configured limits. The cron is
+// fired with an injected time, so "91 days later" takes no waiting.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack } from './stack.mjs';
+import { newCustomer, enrolledDevice, sendReport, report, threat, usage, expectError } from './devices.mjs';
+
+let stack;
+let customerId;
+const DAY = 86_400_000;
+
+before(async () => {
+  stack = await startStack({
+    vars: { REPORT_RATE_PER_S: '1', REPORT_BURST: '3', RETENTION_CHUNK: '10', RETENTION_MAX_CHUNKS: '2' },
+  });
+  customerId = await newCustomer(stack, '株式会社リミット');
+});
+after(async () => { await stack?.stop(); });
+
+test('a device over its rate gets 429 with Retry-After, and nothing of that report is stored', async () => {
+  const token = await enrolledDevice(stack, customerId, '0c0000000001');
+  for (let i = 0; i < 3; i += 1) {
+    assert.equal((await sendReport(stack, token, report(`r-burst-${i}`, [threat(`e-burst-${i}`)]))).status, 202);
+  }
+  const res = await sendReport(stack, token, report('r-over', [threat('e-over')]));
+  await expectError(res, 429, 'rate_limited');
+  assert.ok(Number(res.headers.get('retry-after')) >= 1);
+  assert.equal(stack.sql("SELECT count(*) AS n FROM device_events WHERE event_id = 'e-over'")[0].n, 0);
+
+  // Another appliance has its own bucket.
+  const other = await enrolledDevice(stack, customerId, '0c0000000002', 'utm2');
+  assert.equal((await sendReport(stack, other, report('r-other', [threat('e-other')]))).status, 202);
+
+  // After waiting as told, the same bytes go through.
+  await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after')) * 1000));
+  const retry = await sendReport(stack, token, report('r-over', [threat('e-over')]));
+  assert.equal(retry.status, 202);
+});
+
+test('the sweep deletes raw rows and rollups past 90 days in bounded chunks and keeps the rest', async () => {
+  const token = await enrolledDevice(stack, customerId, '0c0000000003', 'utm3');
+  // 25 distinct threat rows and a usage record, stored now.
+  const events = Array.from({ length: 25 }, (_, i) => threat(`e-old-${i}`, {
+    threat: { name: `ET POLICY test ${i}`, signature_id: String(3000000 + i), vendor_severity: 'low' },
+  }));
+  events.push(usage('u-old-1'));
+  assert.equal((await sendReport(stack, token, report('r-old', events))).status, 202);
+  const rows = () => stack.sql(`SELECT
+      (SELECT count(*) FROM threats WHERE device_id = '0c0000000003') AS threats,
+      (SELECT count(*) FROM usage_records WHERE device_id = '0c0000000003') AS usage,
+      (SELECT count(*) FROM threat_days WHERE device_id = '0c0000000003') AS days,
+      (SELECT count(*) FROM usage_days WHERE device_id = '0c0000000003') AS usage_days,
+      (SELECT count(*) FROM device_events WHERE device_id = '0c0000000003') AS ids,
+      (SELECT count(*) FROM device_reports WHERE device_id = '0c0000000003') AS reports`)[0];
+  const stored = rows();
+  assert.deepEqual(stored, { threats: 25, usage: 1, days: 1, usage_days: 1, ids: 26, reports: 1 });
+
+  // Ticks at `time` until one deletes nothing; returns how many it took.
+  const drain = async (time) => {
+    for (let tick = 1; tick <= 50; tick += 1) {
+      if ((await stack.cron(time)).deleted === 0) return tick;
+    }
+    throw new Error('the sweep never finished');
+  };
+
+  // Nine days on: ids past the 7-day window (plus a day) go, everything else stays.
+  await drain(new Date(Date.now() + 9 * DAY));
+  assert.deepEqual(rows(), { ...stored, ids: 0, reports: 0 });
+
+  // 89 days on: still within 90 days (the seed's older heartbeat hours go).
+  await drain(new Date(Date.now() + 89 * DAY));
+  assert.deepEqual(rows(), { ...stored, ids: 0, reports: 0 });
+
+  // 92 days on: each tick deletes at most 2 chunks of 10 rows per table, so the 25 threat
+  // rows take more than one tick; in the end nothing of that time is left.
+  const later = new Date(Date.now() + 92 * DAY);
+  const first = await stack.cron(later);
+  assert.ok(first.deleted <= 7 * 2 * 10, `bounded: ${first.deleted}`);
+  assert.ok(rows().threats > 0, 'a second tick is needed');
+  assert.ok(await drain(later) >= 2);
+  assert.deepEqual(rows(), { threats: 0, usage: 0, days: 0, usage_days: 0, ids: 0, reports: 0 });
+  assert.equal(stack.sql('SELECT count(*) AS n FROM threats')[0].n, 0);
+
+  // The health endpoint shows the last tick.
+  const health = await (await fetch(`${stack.url}/api/v1/health`)).json();
+  assert.equal(health.last_sweep.deleted, 0);
+});
+
+test('the time-travel cron route answers only where DEV_CRON_CLOCK is set', async () => {
+  const off = await startStack({ vars: { DEV_CRON_CLOCK: '0' } });
+  try {
+    const res = await fetch(`${off.url}/__cron?time=${Date.now() + 100 * DAY}`);
+    await expectError(res, 404, 'not_found');
+  } finally {
+    await off.stop();
+  }
+});
