@@ -57,31 +57,47 @@ export async function startStack({ migrate = true, seed = true, vars: extra = {}
   if (migrate && seed) run(['d1', 'execute', 'DB', '--file', join(root, 'scripts', 'seed-demo.sql')], state);
 
   const port = await freePort();
-  const inspector = await freePort();
-  const child = spawn(
-    wrangler,
-    ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
-      '--persist-to', state, '--env-file', vars, '--test-scheduled',
-      '--show-interactive-dev-session=false', '--log-level', 'warn'],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
-      env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' } },
-  );
-  let log = '';
-  child.stdout.on('data', (d) => { log += d; });
-  child.stderr.on('data', (d) => { log += d; });
   const url = `http://127.0.0.1:${port}`;
+  let child;
+  let log = '';
 
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${log}`);
-    try {
-      await fetch(`${url}/api/v1/health`);
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`wrangler dev did not answer within 90 s:\n${log}`);
-      await new Promise((r) => setTimeout(r, 250));
+  // Starts wrangler dev on this stack's port and state, and waits until it answers.
+  async function launch() {
+    const inspector = await freePort();
+    child = spawn(
+      wrangler,
+      ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
+        '--persist-to', state, '--env-file', vars, '--test-scheduled',
+        '--show-interactive-dev-session=false', '--log-level', 'warn'],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+        env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' } },
+    );
+    child.stdout.on('data', (d) => { log += d; });
+    child.stderr.on('data', (d) => { log += d; });
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${log}`);
+      try {
+        await fetch(`${url}/api/v1/health`);
+        return;
+      } catch {
+        if (Date.now() > deadline) throw new Error(`wrangler dev did not answer within 90 s:\n${log}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
     }
   }
+
+  // Stops wrangler dev, keeping the state.
+  async function halt() {
+    if (child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+    }
+  }
+
+  await launch();
 
   // The settings this stack runs with (OPERATOR_TOKEN and the rest), as a plain object.
   const settings = Object.fromEntries(readFileSync(vars, 'utf8').split('\n')
@@ -110,13 +126,12 @@ export async function startStack({ migrate = true, seed = true, vars: extra = {}
       if (!res.ok) throw new Error(`cron: HTTP ${res.status}: ${await res.text()}`);
       return res.json();
     },
+    /** An outage: wrangler dev stops, the URL refuses connections, the data stays. */
+    halt,
+    /** The end of the outage: the same URL and data again. */
+    resume: launch,
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-        try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
-      }
+      await halt();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -52,7 +52,16 @@ async fn fetch(
             return Ok(AppError::InvalidJson.into_response());
         }
     };
+    let api = parts.uri.path().starts_with("/api/") || parts.uri.path() == "/__cron";
     let req = axum::http::Request::from_parts(parts, axum::body::Body::from(body));
+    if api {
+        // The device and operator API never renders a page: skip building the portal's
+        // routes, which costs more than a small report.
+        return Ok(api_routes(Router::new())
+            .layer(axum::Extension(env))
+            .call(req)
+            .await?);
+    }
     Ok(router(env).call(req).await?)
 }
 
@@ -89,7 +98,20 @@ fn router(env: Env) -> Router {
         move || shell(options.clone())
     };
 
-    Router::new()
+    api_routes(Router::new())
+        .route(
+            &format!("{}/{{*fn_name}}", app::SERVER_FN_PREFIX),
+            post(server_fns),
+        )
+        .leptos_routes_with_context(&options, routes, with_env.clone(), page.clone())
+        .fallback(leptos_axum::render_app_async_with_context(with_env, page))
+        .layer(axum::Extension(env))
+        .with_state(options)
+}
+
+/// The device and operator API (api-v1), and the dev-only time-travel cron route.
+fn api_routes<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    router
         .route("/api/v1/health", get(health::get).fallback(error::get_only))
         .route(
             "/api/v1/admin/customers",
@@ -110,12 +132,4 @@ fn router(env: Env) -> Router {
         .route("/__cron", get(devclock::run))
         .route("/api/v1", any(error::not_found))
         .route("/api/v1/{*rest}", any(error::not_found))
-        .route(
-            &format!("{}/{{*fn_name}}", app::SERVER_FN_PREFIX),
-            post(server_fns),
-        )
-        .leptos_routes_with_context(&options, routes, with_env.clone(), page.clone())
-        .fallback(leptos_axum::render_app_async_with_context(with_env, page))
-        .layer(axum::Extension(env))
-        .with_state(options)
 }

@@ -101,8 +101,11 @@ fn rows_of(columns: &[&str], param: &str) -> String {
     format!("(SELECT {} FROM json_each(:{param}))", cols.join(", "))
 }
 
-/// Only the events this request stored (not those already there).
-const NEW_EVENTS: &str = "JOIN device_events e ON e.device_id = :device AND e.event_id = r.event_id AND e.batch = :batch";
+/// Only the events this request stored (not those already there). A correlated EXISTS,
+/// not a join: it keeps the report's rows the outer loop and probes the primary key once
+/// per row, where a join may let SQLite scan the device's whole event history instead.
+const NEW_EVENTS: &str = "WHERE EXISTS (SELECT 1 FROM device_events e \
+     WHERE e.device_id = :device AND e.event_id = r.event_id AND e.batch = :batch)";
 /// Only when this request stored the report (not a re-send).
 const NEW_REPORT: &str = "EXISTS (SELECT 1 FROM device_reports \
      WHERE device_id = :device AND report_id = :report AND batch = :batch)";
@@ -185,7 +188,7 @@ pub async fn post(
                    r.function, r.day, r.event_id, r.occurred_at, r.occurred_at, 1, r.name, \
                    r.signature_id, r.category, r.vendor_severity, r.src_ip, r.src_port, \
                    r.src_mac, r.dst_ip, r.dst_port, r.protocol, r.url, r.file_name, r.file_sha256 \
-                 FROM {threats} r {NEW_EVENTS} WHERE true \
+                 FROM {threats} r {NEW_EVENTS} \
                  ON CONFLICT (device_id, bucket, sig_key, src_key, action, direction) DO UPDATE SET \
                    count = count + 1, \
                    first_at = min(first_at, excluded.first_at), \
@@ -194,7 +197,7 @@ pub async fn post(
             statement(&format!(
                 "INSERT INTO threat_days (customer_id, day, device_id, function, vendor_severity, events) \
                  SELECT :customer, r.day, :device, r.function, r.vendor_severity, count(*) \
-                 FROM {threats} r {NEW_EVENTS} WHERE true \
+                 FROM {threats} r {NEW_EVENTS} \
                  GROUP BY r.day, r.function, r.vendor_severity \
                  ON CONFLICT DO UPDATE SET events = events + excluded.events"
             ))?,
@@ -208,7 +211,7 @@ pub async fn post(
             statement(&format!(
                 "INSERT INTO usage_days (customer_id, day, device_id, kind, name, hits, bytes) \
                  SELECT :customer, r.day, :device, r.kind, r.name, sum(r.hits), sum(r.bytes) \
-                 FROM {usage} r {NEW_EVENTS} WHERE true \
+                 FROM {usage} r {NEW_EVENTS} \
                  GROUP BY r.day, r.kind, r.name \
                  ON CONFLICT DO UPDATE SET hits = hits + excluded.hits, bytes = bytes + excluded.bytes"
             ))?,
