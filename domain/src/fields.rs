@@ -146,10 +146,16 @@ impl<'a> Obj<'a> {
     }
 
     /// An RFC 3339 time with an offset.
+    /// An RFC 3339 time, in UTC. Years 1–9999 only (in UTC too), so that every accepted
+    /// time can be written back as RFC 3339: `0000-01-01T00:00:00+09:00` is year -1 in UTC.
     pub(crate) fn time(&self, key: &str) -> Result<DateTime<Utc>, FieldError> {
-        DateTime::parse_from_rfc3339(self.str(key)?)
+        let t = DateTime::parse_from_rfc3339(self.str(key)?)
             .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| self.invalid(key, "must be an RFC 3339 time with an offset"))
+            .map_err(|_| self.invalid(key, "must be an RFC 3339 time with an offset"))?;
+        if !(1..=9999).contains(&chrono::Datelike::year(&t)) {
+            return Err(self.invalid(key, "must lie in the years 1-9999"));
+        }
+        Ok(t)
     }
 
     pub(crate) fn obj(&self, key: &str) -> Result<Obj<'a>, FieldError> {

@@ -604,6 +604,13 @@ mod tests {
     }
 
     #[test]
+    fn a_sent_at_outside_the_years_rfc_3339_can_write_is_rejected() {
+        // Found by the fuzz target's round-trip check: year 0 at +09:00 is year -1 in UTC.
+        check_rejected("/sent_at", json!("0000-01-01T00:00:00+09:00"), "$.sent_at");
+        check_rejected("/sent_at", json!("9999-12-31T23:59:59-00:01"), "$.sent_at");
+    }
+
+    #[test]
     fn a_time_without_an_offset_is_rejected() {
         check_rejected(
             "/events/0/occurred_at",
