@@ -219,6 +219,26 @@ test('tokens: missing, malformed, unknown and revoked are 401', async () => {
   await accepted(await sendReport(stack, replacement, body), { report_id: 'r-auth', accepted: 1, duplicates: 0 });
 });
 
+test('revoking, disabling or ending a contract takes effect on the very next report', async () => {
+  const c = await newCustomer(stack, '株式会社即時');
+  const t = await enrolledDevice(stack, c, '0b0000000004');
+  // The Worker now remembers this token's device.
+  await accepted(await sendReport(stack, t, report('r-now-1')), { report_id: 'r-now-1', accepted: 0, duplicates: 0 });
+  const before = counts('0b0000000004');
+  stack.sql("UPDATE devices SET disabled = 1 WHERE id = '0b0000000004'");
+  await expectError(await sendReport(stack, t, report('r-now-2', [threat('e-now')])), 403, 'device_disabled');
+  stack.sql("UPDATE devices SET disabled = 0 WHERE id = '0b0000000004'");
+  await accepted(await sendReport(stack, t, report('r-now-3')), { report_id: 'r-now-3', accepted: 0, duplicates: 0 });
+  const replacement = await enrolledDevice(stack, c, '0b0000000004');
+  await expectError(await sendReport(stack, t, report('r-now-4', [threat('e-now')])), 401, 'unauthenticated');
+  await accepted(await sendReport(stack, replacement, report('r-now-5')), { report_id: 'r-now-5', accepted: 0, duplicates: 0 });
+  stack.sql(`UPDATE customers SET contract_ended_at = 1 WHERE id = '${c}'`);
+  await expectError(await sendReport(stack, replacement, report('r-now-6', [threat('e-now')])), 403, 'contract_ended');
+  const after = counts('0b0000000004');
+  assert.equal(after.events, before.events);
+  assert.equal(after.reports, before.reports + 2);
+});
+
 test('a disabled device and an ended contract are 403 and store nothing', async () => {
   const c = await newCustomer(stack, '株式会社解約予定');
   const t = await enrolledDevice(stack, c, '0b0000000003');

@@ -21,6 +21,7 @@ mod config;
 mod d1;
 mod devclock;
 mod device;
+mod device_cache;
 mod error;
 mod health;
 mod reports;

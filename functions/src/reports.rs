@@ -1,6 +1,7 @@
-//! `POST /api/v1/device/reports`: load the device behind the token, decide (rate limit,
-//! parse into `domain` types, lay out rows), store the whole report in one D1 batch — a
-//! single transaction, so a rejected or failed report leaves nothing behind.
+//! `POST /api/v1/device/reports`: load the device behind the token (remembered for a
+//! minute, `device_cache`), decide (rate limit, parse into `domain` types, lay out rows),
+//! store the whole report in one D1 batch — a single transaction, so a rejected or failed
+//! report leaves nothing behind. The batch itself checks that the token is still valid.
 //!
 //! Idempotency: the batch first inserts the report id with a random `batch` number drawn
 //! here. Every later statement acts only on rows carrying that number, so a re-sent report
@@ -23,6 +24,7 @@ use worker::{D1Database, Env};
 use crate::auth::{bearer, require_json};
 use crate::config;
 use crate::d1::{changes, named};
+use crate::device_cache::{self, Known};
 use crate::error::AppError;
 use crate::secret::{random, sha256_hex};
 
@@ -47,15 +49,17 @@ impl Device {
     }
 }
 
-/// The device a token belongs to: 401 for a token that is malformed, unknown or revoked,
-/// 403 when the device is disabled or its customer's contract has ended.
-async fn device(db: &D1Database, token: &str) -> Result<Device, AppError> {
-    let well_formed = token.len() == 68
+/// Whether a bearer token has the shape of a device token (`mmd_` + 64 hex digits); others
+/// are refused without asking D1.
+fn well_formed(token: &str) -> bool {
+    token.len() == 68
         && token.starts_with("mmd_")
-        && token[4..].bytes().all(|b| b.is_ascii_hexdigit());
-    if !well_formed {
-        return Err(AppError::Unauthenticated);
-    }
+        && token[4..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The device a token (by its hash) belongs to: 401 for a token that is unknown or
+/// revoked, 403 when the device is disabled or its customer's contract has ended.
+async fn load_device(db: &D1Database, token_hash: &str) -> Result<Device, AppError> {
     let device = db
         .prepare(
             "SELECT d.id, d.customer_id, d.disabled, c.contract_ended_at, d.rate_tokens, d.rate_at \
@@ -64,7 +68,7 @@ async fn device(db: &D1Database, token: &str) -> Result<Device, AppError> {
              JOIN customers c ON c.id = d.customer_id \
              WHERE t.token_hash = ?1 AND t.revoked_at IS NULL",
         )
-        .bind(&[sha256_hex(token).into()])?
+        .bind(&[token_hash.into()])?
         .first::<Device>(None)
         .await?
         .ok_or(AppError::Unauthenticated)?;
@@ -76,6 +80,24 @@ async fn device(db: &D1Database, token: &str) -> Result<Device, AppError> {
     }
     Ok(device)
 }
+
+/// The device of a token: from this isolate's memory when loaded in the last minute.
+async fn device(db: &D1Database, token_hash: &str, now: DateTime<Utc>) -> Result<Known, AppError> {
+    if let Some(known) = device_cache::get(token_hash, now) {
+        return Ok(known);
+    }
+    let d = load_device(db, token_hash).await?;
+    let known = Known::new(d.id.clone(), d.customer_id.clone(), d.bucket(), now);
+    device_cache::put(token_hash, known.clone());
+    Ok(known)
+}
+
+/// The token is valid at the moment the batch runs: not revoked, its device enabled, its
+/// customer's contract running.
+const TOKEN_VALID: &str = "EXISTS (SELECT 1 FROM device_tokens t \
+     JOIN devices d ON d.id = t.device_id JOIN customers c ON c.id = d.customer_id \
+     WHERE t.token_hash = :token AND t.device_id = :device AND t.revoked_at IS NULL \
+       AND d.disabled = 0 AND c.contract_ended_at IS NULL)";
 
 impl From<ReportError> for AppError {
     fn from(e: ReportError) -> AppError {
@@ -119,16 +141,22 @@ pub async fn post(
 ) -> Result<Response, AppError> {
     let now = Utc::now();
     let db = env.d1("DB")?;
-    let device = device(&db, bearer(&headers)?).await?;
+    let token = bearer(&headers)?;
+    if !well_formed(token) {
+        return Err(AppError::Unauthenticated);
+    }
+    let token_hash = sha256_hex(token);
+    let device = device(&db, &token_hash, now).await?;
     require_json(&headers)?;
     let limit = config::Ingest::from_env(&env).limit;
-    let bucket = ratelimit::take(limit, device.bucket(), now)
+    let bucket = ratelimit::take(limit, device.bucket, now)
         .map_err(|retry_after_s| AppError::RateLimited { retry_after_s })?;
+    device_cache::set_bucket(&token_hash, bucket);
     let report = parse_report(&body, now)?;
     let rows = Rows::of(&report);
 
     let batch = (u64::from_le_bytes(random::<8>()?) >> 12) as f64; // 52 bits: exact in a JS number
-    let device_id = JsValue::from(device.id.as_str());
+    let device_id = JsValue::from(device.device_id.as_str());
     let report_id = JsValue::from(report.report_id.as_str());
     let customer_id = JsValue::from(device.customer_id.as_str());
     let (batch, now_ms) = (
@@ -147,7 +175,9 @@ pub async fn post(
         .clients
         .map_or(JsValue::NULL, |c| f64::from(c).into());
     let tokens = JsValue::from(bucket.tokens);
+    let token_hash_arg = JsValue::from(token_hash.as_str());
     let args = [
+        ("token", &token_hash_arg),
         ("device", &device_id),
         ("report", &report_id),
         ("batch", &batch),
@@ -164,10 +194,10 @@ pub async fn post(
     ];
     let statement = |sql: &str| named(&db, sql, &args);
 
-    let mut statements = vec![statement(
+    let mut statements = vec![statement(&format!(
         "INSERT OR IGNORE INTO device_reports (device_id, report_id, batch, received_at, events) \
-         VALUES (:device, :report, :batch, :now, :events)",
-    )?];
+             SELECT :device, :report, :batch, :now, :events WHERE {TOKEN_VALID}"
+    ))?];
     let has_events = !report.events.is_empty();
     if has_events {
         let (threats, usage) = (
@@ -219,12 +249,12 @@ pub async fn post(
     }
     // The report is a heartbeat even when it is a re-send: the device is alive.
     statements.extend([
-        statement(
+        statement(&format!(
             "UPDATE devices SET last_seen_at = max(coalesce(last_seen_at, 0), :now), \
                rate_tokens = :tokens, rate_at = :now, firmware = coalesce(:firmware, firmware), \
                definitions = coalesce(:definitions, definitions), clients = coalesce(:clients, clients) \
-             WHERE id = :device",
-        )?,
+             WHERE id = :device AND {TOKEN_VALID}"
+        ))?,
         statement(&format!(
             "INSERT INTO device_report_hours (device_id, hour, reports) \
              SELECT :device, CAST(:now AS INTEGER) / 3600000 * 3600000, 1 WHERE {NEW_REPORT} \
@@ -234,6 +264,12 @@ pub async fn post(
 
     let results = db.batch(statements).await?;
     let stored_report = changes(results.first()) == 1;
+    if !stored_report {
+        // A re-sent report, or a token revoked (device disabled, contract ended) since this
+        // isolate remembered it: ask D1 which, so the latter gets its 401/403.
+        device_cache::forget(&token_hash);
+        load_device(&db, &token_hash).await?;
+    }
     let accepted = if stored_report && has_events {
         changes(results.get(1))
     } else {
