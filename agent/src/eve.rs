@@ -513,6 +513,9 @@ pub struct Usage {
     /// How often each key was already emitted in this run, so a late transaction for a
     /// closed hour becomes a new record instead of a "duplicate" the cloud would drop.
     parts: HashMap<(DateTime<Utc>, IpAddr, &'static str, String), u32>,
+    /// The `--replay` shift: record ids are made from the hour as logged, so replaying a
+    /// file again (with another whole-hour shift) gives the same ids.
+    shift: TimeDelta,
 }
 
 #[derive(Debug)]
@@ -524,6 +527,14 @@ struct Tally {
 }
 
 impl Usage {
+    /// Usage of lines whose times were moved by `shift` (`--replay`).
+    pub fn shifted(shift: TimeDelta) -> Usage {
+        Usage {
+            shift,
+            ..Usage::default()
+        }
+    }
+
     pub fn add(&mut self, o: Observation) {
         let hour = DateTime::from_timestamp(o.at.timestamp().div_euclid(3600) * 3600, 0)
             .expect("an hour within chrono's range");
@@ -580,7 +591,11 @@ impl Usage {
         *part += 1;
         let (hour, client, kind, name) = key;
         let hash = hex(&Sha256::digest(
-            format!("{}|{client}|{kind}|{name}|{part}", hour.timestamp()).as_bytes(),
+            format!(
+                "{}|{client}|{kind}|{name}|{part}",
+                (hour - self.shift).timestamp()
+            )
+            .as_bytes(),
         ));
         // api-v1 accepts periods inside the last 7 days and not in the future.
         let period_start = hour.max(now - MAX_AGE + SAFETY);
@@ -756,7 +771,7 @@ pub fn run(opts: &Options, ui: &Ui) -> anyhow::Result<Summary> {
         last: Instant::now(),
         line: &line,
     };
-    let mut usage = Usage::default();
+    let mut usage = Usage::shifted(shift);
     let mut batch = Batch::default();
     let mut latest: Option<DateTime<Utc>> = None;
     let heartbeat = Duration::from_secs(st.report_interval_s);
@@ -851,13 +866,20 @@ pub fn run(opts: &Options, ui: &Ui) -> anyhow::Result<Summary> {
     Ok(summary)
 }
 
-/// How far `--replay` moves every time: from the file's newest line to `now`.
+/// How far `--replay` moves every time: whole hours, so that the file's newest line lands
+/// within the last hour before `now`. Whole hours keep the hourly usage records the same
+/// on every replay, so replaying a file again stores nothing twice.
 pub fn replay_shift(file: &Path, now: DateTime<Utc>) -> anyhow::Result<TimeDelta> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let newest = newest_timestamp(text.lines())
         .with_context(|| format!("{} has no line with a timestamp", file.display()))?;
-    Ok(now - newest)
+    Ok(whole_hours(now - newest))
+}
+
+/// `d` rounded down to whole hours.
+fn whole_hours(d: TimeDelta) -> TimeDelta {
+    TimeDelta::hours(d.num_seconds().div_euclid(3600))
 }
 
 /// Turns batches into spooled reports.
@@ -1435,6 +1457,35 @@ mod tests {
             first[0].event_id,
             "stable across runs"
         );
+    }
+
+    #[test]
+    fn replays_shifted_by_different_whole_hours_give_the_same_usage_ids() {
+        let now = at("2026-11-25T10:30:00+09:00");
+        let logged = obs("2026-11-20T09:10:00+09:00", "192.168.1.2", "sns", 1);
+        let ids: Vec<_> = [120, 121, 125]
+            .into_iter()
+            .map(|hours| {
+                let shift = TimeDelta::hours(hours);
+                let mut usage = Usage::shifted(shift);
+                usage.add(Observation {
+                    at: logged.at + shift,
+                    ..logged.clone()
+                });
+                usage.close_all(now + TimeDelta::hours(10))[0]
+                    .event_id
+                    .clone()
+            })
+            .collect();
+        assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
+    }
+
+    #[test]
+    fn the_replay_shift_is_whole_hours_and_lands_within_the_last_hour() {
+        let d = TimeDelta::hours(30) + TimeDelta::minutes(59);
+        assert_eq!(whole_hours(d), TimeDelta::hours(30));
+        assert_eq!(whole_hours(TimeDelta::minutes(5)), TimeDelta::zero());
+        assert!(d - whole_hours(d) < TimeDelta::hours(1));
     }
 
     #[test]
