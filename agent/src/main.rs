@@ -78,7 +78,7 @@ enum Command {
         /// Keep following the file like `tail -F` (rotation and truncation included).
         #[arg(long)]
         follow: bool,
-        /// Move every timestamp so the file's newest line happened now (for old files).
+        /// Move every timestamp by whole hours so the newest line lands in the last hour (old files).
         #[arg(long)]
         replay: bool,
         #[command(flatten)]
