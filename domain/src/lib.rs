@@ -12,3 +12,4 @@ pub mod offline;
 pub mod ratelimit;
 pub mod report;
 pub mod retention;
+pub mod severity;

@@ -1,0 +1,210 @@
+//! mimamori's own rating of a threat event: ★★★ / ★★☆ / ★☆☆ / 調査中 (seed §4.3).
+//!
+//! - ★★★ infection likely (e.g. outbound C2 traffic from an internal host),
+//! - ★★☆ infection possible (malware downloaded but stopped, a malware or phishing site
+//!   reached),
+//! - ★☆☆ worth attention (blocked inbound scans and attacks, unwanted software, policy),
+//! - 調査中 when the rules cannot decide: a person looks at it and reports back.
+//!
+//! The rules are data ([`RuleSet`], JSON, versioned): the first rule whose conditions all
+//! hold decides, and the rating records which rule fired and why, so every alert can be
+//! explained and a changed table can be told apart from the old one. [`RuleSet::v1`] is
+//! the built-in table (`rules-v1.json`); the operator may store another later.
+
+use serde::{Deserialize, Serialize};
+
+use crate::report::{Action, Direction, Function, ThreatEvent, VendorSeverity};
+
+/// The four tiers, most urgent first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    High,
+    Medium,
+    Low,
+    Investigating,
+}
+
+impl Severity {
+    /// How the tier is written in mail subjects and the portal.
+    pub fn stars(self) -> &'static str {
+        match self {
+            Severity::High => "★★★",
+            Severity::Medium => "★★☆",
+            Severity::Low => "★☆☆",
+            Severity::Investigating => "調査中",
+        }
+    }
+
+    /// What the tier means, in the words of the service description.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Severity::High => "マルウェアに感染している可能性が高い状態です",
+            Severity::Medium => "マルウェアに感染している可能性があります",
+            Severity::Low => "マルウェアに感染している可能性は低いですが、注意が必要です",
+            Severity::Investigating => "マルウェアに感染しているかどうかを調査中です",
+        }
+    }
+
+    /// What the customer's administrator should do, for someone who is not a security
+    /// expert.
+    pub fn guidance(self) -> &'static str {
+        match self {
+            Severity::High => {
+                "該当の機器をネットワークから外し(LANケーブルを抜く、Wi-Fiを切る)、ウイルス対策ソフトでフルスキャンを実行してください。結果にかかわらず、このメールを受け取ったことを相談窓口へご連絡ください。"
+            }
+            Severity::Medium => {
+                "該当の機器でウイルス対策ソフトのフルスキャンを実行してください。心当たりのないメールの添付ファイルやリンクを開いていないか、利用者に確認してください。"
+            }
+            Severity::Low => {
+                "UTM装置が防御しているため、すぐの対応は不要です。同じ通知が続く場合は、機器のソフトウェアを最新の状態に保ってください。"
+            }
+            Severity::Investigating => {
+                "現在、担当者が調査しています。調査が終わりしだい、結果をメールでお知らせします。"
+            }
+        }
+    }
+
+    /// The most urgent of several tiers; 調査中 ranks below ★☆☆ (it carries no ★).
+    pub fn most_urgent(tiers: impl IntoIterator<Item = Severity>) -> Option<Severity> {
+        tiers.into_iter().min()
+    }
+}
+
+/// A rule's conditions. Every listed field must hold; a list holds when the event's value
+/// is one of it. `category` and `name_contains` together describe what the threat is:
+/// either one matching is enough (appliances differ in which of the two they fill in).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct When {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub function: Vec<Function>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub action: Vec<Action>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub direction: Vec<Direction>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vendor_severity: Vec<VendorSeverity>,
+    /// Lowercase categories.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub category: Vec<String>,
+    /// Lowercase fragments of the threat name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub name_contains: Vec<String>,
+}
+
+/// An empty list allows everything; otherwise the value must be in it.
+fn listed<T: PartialEq>(list: &[T], value: T) -> bool {
+    list.is_empty() || list.contains(&value)
+}
+
+impl When {
+    fn holds(&self, e: &ThreatEvent) -> bool {
+        let kind = if self.category.is_empty() && self.name_contains.is_empty() {
+            true
+        } else {
+            let category = e.threat.category.as_deref();
+            let name = e.threat.name.to_lowercase();
+            category.is_some_and(|c| self.category.iter().any(|x| x == c))
+                || self.name_contains.iter().any(|f| name.contains(f.as_str()))
+        };
+        listed(&self.function, e.function)
+            && listed(&self.action, e.action)
+            && listed(&self.direction, e.direction)
+            && listed(&self.vendor_severity, e.threat.vendor_severity)
+            && kind
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: String,
+    #[serde(default)]
+    pub when: When,
+    pub severity: Severity,
+    /// Why, in Japanese, as shown with the alert.
+    pub reason: String,
+}
+
+/// What applies when no rule does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Otherwise {
+    pub id: String,
+    pub severity: Severity,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSet {
+    pub version: u32,
+    pub rules: Vec<Rule>,
+    pub otherwise: Otherwise,
+}
+
+/// A rated event: the tier, and which rule of which table gave it, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rating {
+    pub severity: Severity,
+    pub rules_version: u32,
+    pub rule: String,
+    pub reason: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuleSetError {
+    #[error("the rule table is not valid: {0}")]
+    Invalid(#[from] serde_json::Error),
+    #[error("rule ids must be unique; {0} appears twice")]
+    DuplicateId(String),
+    #[error("rule {0}: categories and name fragments must be lowercase")]
+    NotLowercase(String),
+}
+
+impl RuleSet {
+    /// The built-in table.
+    pub fn v1() -> RuleSet {
+        RuleSet::parse(include_str!("rules-v1.json")).expect("the built-in rule table is valid")
+    }
+
+    /// A table from its JSON form, checked.
+    pub fn parse(json: &str) -> Result<RuleSet, RuleSetError> {
+        let set: RuleSet = serde_json::from_str(json)?;
+        let mut seen = std::collections::HashSet::new();
+        for rule in &set.rules {
+            if !seen.insert(rule.id.as_str()) || rule.id == set.otherwise.id {
+                return Err(RuleSetError::DuplicateId(rule.id.clone()));
+            }
+            let lower = |xs: &[String]| xs.iter().all(|x| *x == x.to_lowercase());
+            if !lower(&rule.when.category) || !lower(&rule.when.name_contains) {
+                return Err(RuleSetError::NotLowercase(rule.id.clone()));
+            }
+        }
+        Ok(set)
+    }
+
+    /// Rates one event: the first rule that holds, else the fallback.
+    pub fn rate(&self, e: &ThreatEvent) -> Rating {
+        let (id, severity, reason) = self
+            .rules
+            .iter()
+            .find(|r| r.when.holds(e))
+            .map(|r| (&r.id, r.severity, &r.reason))
+            .unwrap_or((
+                &self.otherwise.id,
+                self.otherwise.severity,
+                &self.otherwise.reason,
+            ));
+        Rating {
+            severity,
+            rules_version: self.version,
+            rule: id.clone(),
+            reason: reason.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
