@@ -3,6 +3,7 @@
 
 pub mod customer;
 pub mod device;
+pub mod downtime;
 pub mod enrollment;
 pub mod fields;
 pub mod id;
