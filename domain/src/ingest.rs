@@ -16,13 +16,14 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde_json::{Value, json};
 
 use crate::jst;
-use crate::report::{Endpoint, Event, Report, ThreatEvent, UsageEvent};
+use crate::report::{Direction, Endpoint, Event, Report, ThreatEvent, UsageEvent};
+use crate::severity::{Rating, RuleSet, Severity};
 
 /// Repeats of one threat from one source within this window are one stored row.
 pub const COMPACT_WINDOW: TimeDelta = TimeDelta::minutes(10);
 
 /// The positions of a threat row, as the storage SQL reads them.
-pub const THREAT_COLUMNS: [&str; 22] = [
+pub const THREAT_COLUMNS: [&str; 26] = [
     "event_id",
     "occurred_at",
     "bucket",
@@ -45,6 +46,10 @@ pub const THREAT_COLUMNS: [&str; 22] = [
     "url",
     "file_name",
     "file_sha256",
+    "host",
+    "severity",
+    "rank",
+    "rule",
 ];
 
 /// The positions of a usage row.
@@ -120,24 +125,38 @@ pub struct Rows {
     pub usage: String,
     /// Events whose id came earlier in the same report; they count as duplicates.
     pub repeated_in_report: usize,
+    /// The most urgent rating among the threats (★★★ is mailed at once).
+    pub most_urgent: Option<Severity>,
 }
 
 impl Rows {
+    /// The rows of a report, threats rated by the built-in rule table.
     pub fn of(report: &Report) -> Rows {
+        Rows::rated(report, &RuleSet::v1())
+    }
+
+    /// The rows of a report, threats rated by `rules`.
+    pub fn rated(report: &Report, rules: &RuleSet) -> Rows {
         let mut seen = HashSet::new();
         let (mut ids, mut threats, mut usage) = (Vec::new(), Vec::new(), Vec::new());
+        let mut ratings = Vec::new();
         for event in &report.events {
             if !seen.insert(event.event_id().as_str()) {
                 continue;
             }
             ids.push(Value::from(event.event_id().as_str()));
             match event {
-                Event::Threat(t) => threats.push(threat_row(t)),
+                Event::Threat(t) => {
+                    let rating = rules.rate(t);
+                    threats.push(threat_row(t, &rating));
+                    ratings.push(rating.severity);
+                }
                 Event::Usage(u) => usage.push(usage_row(u)),
             }
         }
         Rows {
             repeated_in_report: report.events.len() - ids.len(),
+            most_urgent: Severity::most_urgent(ratings),
             event_ids: Value::Array(ids).to_string(),
             threats: Value::Array(threats).to_string(),
             usage: Value::Array(usage).to_string(),
@@ -149,7 +168,17 @@ fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
-fn threat_row(t: &ThreatEvent) -> Value {
+/// The customer's own machine involved in a threat: the source of outbound and internal
+/// traffic, the destination of inbound traffic (IP, else MAC, else nothing).
+pub fn internal_host(t: &ThreatEvent) -> String {
+    let side = match t.direction {
+        Direction::Inbound => t.dst.as_ref(),
+        Direction::Outbound | Direction::Internal => t.src.as_ref(),
+    };
+    side.map(source).unwrap_or_default()
+}
+
+fn threat_row(t: &ThreatEvent, rating: &Rating) -> Value {
     let key = CompactKey::of(t);
     let src = t.src.as_ref();
     let dst = t.dst.as_ref();
@@ -177,6 +206,10 @@ fn threat_row(t: &ThreatEvent) -> Value {
         t.url,
         file.and_then(|f| f.name.as_deref()),
         file.and_then(|f| f.sha256.as_deref()),
+        internal_host(t),
+        rating.severity.as_str(),
+        rating.severity as u8,
+        rating.rule,
     ])
 }
 
@@ -297,6 +330,30 @@ mod tests {
     }
 
     #[test]
+    fn the_internal_host_is_the_source_going_out_and_the_destination_coming_in() {
+        let mut out = threat(
+            "e-1",
+            "2026-11-25T09:40:00+09:00",
+            None,
+            Some("192.168.1.23"),
+        );
+        out["direction"] = json!("outbound");
+        out["dst"] = json!({"ip": "203.0.113.9"});
+        let mut inbound = out.clone();
+        inbound["direction"] = json!("inbound");
+        let r = report(vec![out, inbound]);
+        let hosts: Vec<String> = r
+            .events
+            .iter()
+            .map(|e| match e {
+                Event::Threat(t) => internal_host(t),
+                Event::Usage(_) => unreachable!(),
+            })
+            .collect();
+        assert_eq!(hosts, ["192.168.1.23", "203.0.113.9"]);
+    }
+
+    #[test]
     fn the_rollup_day_is_the_tokyo_calendar_day() {
         let t = DateTime::parse_from_rfc3339("2026-11-24T15:00:00Z")
             .unwrap()
@@ -329,6 +386,11 @@ mod tests {
         assert_eq!(col("src_key"), "198.51.100.7");
         assert_eq!(col("src_port"), 4444);
         assert_eq!(col("dst_ip"), &Value::Null);
+        // An inbound scan: the customer's host is the destination, unknown here.
+        assert_eq!(col("host"), "");
+        assert_eq!(col("severity"), "low");
+        assert_eq!(col("rank"), 2);
+        assert_eq!(col("rule"), "inbound-attack-blocked");
         let usage: Value = serde_json::from_str(&rows.usage).unwrap();
         let u = &usage[0];
         assert_eq!(u.as_array().unwrap().len(), USAGE_COLUMNS.len());

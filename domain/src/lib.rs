@@ -2,6 +2,7 @@
 //! so that they are tested and benchmarked natively and run unchanged on wasm32.
 
 pub mod customer;
+pub mod delivery;
 pub mod device;
 pub mod downtime;
 pub mod enrollment;
@@ -9,6 +10,7 @@ pub mod fields;
 pub mod id;
 pub mod ingest;
 pub mod jst;
+pub mod mail;
 pub mod offline;
 pub mod ratelimit;
 pub mod report;

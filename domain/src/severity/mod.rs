@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::report::{Action, Direction, Function, ThreatEvent, VendorSeverity};
 
-/// The four tiers, most urgent first.
+/// The four tiers, most urgent first (`as u8` is the stored rank, 0 = ★★★).
+#[repr(u8)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
@@ -26,6 +27,16 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// The stored form: `high`, `medium`, `low`, `investigating`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+            Severity::Investigating => "investigating",
+        }
+    }
+
     /// How the tier is written in mail subjects and the portal.
     pub fn stars(self) -> &'static str {
         match self {

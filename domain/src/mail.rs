@@ -1,0 +1,1091 @@
+//! The texts of every mail the service sends (seed §4.3, §4.5): security alerts, the
+//! report on an alert that was ※調査中※, and the notices about an appliance that stopped
+//! or came back. They are written for an administrator who is not a security expert:
+//! what happened, how urgent it is, and what to do, in polite Japanese.
+//!
+//! Each mail is built once as a small list of blocks and rendered twice, as plain text and
+//! as simple HTML with inline styles, so both parts always say the same thing. Everything
+//! that comes from an appliance or a person (names, threat, URL, file, host, reasons,
+//! findings) is untrusted: control characters are dropped, each field is shortened to a
+//! bounded length, HTML escapes all of it, and a URL reported by an appliance is written
+//! in a defanged form (`hxxp://evil[.]example`) so that no mail client turns it into a
+//! link. The only links are to the portal.
+
+use chrono::{DateTime, Utc};
+
+use crate::customer::MAX_ALERT_RECIPIENTS;
+use crate::downtime::{Notice, Policy};
+use crate::jst;
+use crate::report::{Action, Direction};
+use crate::severity::Severity;
+
+/// A mail ready to send: the subject (one line, plain text) and two renderings of the
+/// same body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// One incident as a mail lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertLine {
+    /// For the portal link: `{portal}/alerts/{incident_id}`.
+    pub incident_id: String,
+    pub severity: Severity,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    /// Events in the incident.
+    pub count: u32,
+    /// The appliance's name, e.g. `utm1`.
+    pub appliance: String,
+    /// The internal host (IP or MAC), when known.
+    pub host: Option<String>,
+    /// The threat as the appliance named it (untrusted).
+    pub threat: String,
+    /// What the appliance did.
+    pub action: Action,
+    pub direction: Direction,
+    /// Untrusted.
+    pub url: Option<String>,
+    /// Untrusted.
+    pub file: Option<String>,
+    /// Why this rating, in Japanese, from the rule table.
+    pub reason: String,
+}
+
+/// One mail for one batch of incidents of one customer. The subject carries the most
+/// urgent tier of the batch (seed §4.3: 調査中 ranks below ★☆☆); the body lists the
+/// incidents most urgent first, then by time.
+///
+/// The caller sends nothing for an empty batch; given one anyway, this returns a mail
+/// without a tier and without incidents rather than failing.
+pub fn alert_batch(company: &str, lines: &[AlertLine], portal: &str) -> Mail {
+    let mut sorted: Vec<&AlertLine> = lines.iter().collect();
+    sorted.sort_by(|a, b| {
+        (a.severity, a.first_seen, &a.incident_id).cmp(&(b.severity, b.first_seen, &b.incident_id))
+    });
+    let most = Severity::most_urgent(lines.iter().map(|l| l.severity));
+    let tier = match most {
+        Some(Severity::Investigating) => "※調査中※ ".to_owned(),
+        Some(s) => format!("重要度：{} ", s.stars()),
+        None => String::new(),
+    };
+    let count = match lines.len() {
+        0 | 1 => String::new(),
+        n => format!(" {n}件"),
+    };
+    let subject = format!(
+        "【見守りサービス】{tier}セキュリティアラート{count}（{}）",
+        shown(company, SUBJECT_NAME_MAX)
+    );
+
+    let mut intro = vec![text(match lines.len() {
+        1 => "お客様のネットワークで、セキュリティ上の脅威を検知しましたので、お知らせします。"
+            .to_owned(),
+        n => format!(
+            "お客様のネットワークで、セキュリティ上の脅威を{n}件検知しましたので、お知らせします。"
+        ),
+    })];
+    if most == Some(Severity::High) {
+        intro.push(text(
+            "重要度★★★のアラートがあります。下記の「お願いしたいこと」をご確認のうえ、至急ご対応ください。",
+        ));
+    }
+    if lines.iter().any(|l| l.severity == Severity::Investigating) {
+        intro.push(text(
+            "「※調査中※」のアラートは、担当者が調査しています。調査が終わりしだい、結果をこのメールと同じ宛先にお送りします。",
+        ));
+    }
+
+    let mut tiers: Vec<Severity> = lines.iter().map(|l| l.severity).collect();
+    tiers.sort();
+    tiers.dedup();
+    let mut blocks = opening(company, intro);
+    if !tiers.is_empty() {
+        blocks.push(Block::Section {
+            heading: "重要度の意味",
+            lines: Vec::new(),
+            bullets: tiers
+                .iter()
+                .map(|s| text(format!("{}：{}", tier_label(*s), s.meaning())))
+                .collect(),
+        });
+    }
+    for (i, line) in sorted.iter().enumerate() {
+        let title = match sorted.len() {
+            1 => format!("重要度：{}", tier_label(line.severity)),
+            _ => format!("{}件目　重要度：{}", i + 1, tier_label(line.severity)),
+        };
+        let mut rows = incident_rows(line);
+        rows.push(("判定理由", text(shown(&line.reason, FIELD_MAX))));
+        let todo = match line.severity {
+            Severity::Investigating => "今後について",
+            _ => "お願いしたいこと",
+        };
+        rows.push((todo, text(line.severity.guidance())));
+        rows.push(("詳細", link(alert_link(portal, &line.incident_id))));
+        blocks.push(Block::Table {
+            title: Some((title, line.severity)),
+            rows,
+        });
+    }
+    if most == Some(Severity::High) {
+        blocks.push(insurance(
+            "重要度★★★のアラートを受け取ったお客様は、本サービスに付帯するサイバー保険で、駆け付け対応の費用の補償を受けられる場合があります。",
+        ));
+    }
+    blocks.push(footer(portal));
+    render(subject, &blocks)
+}
+
+/// The report on one incident that was ※調査中※: the finding, and the tier it was given
+/// (`None`: no tier, nothing beyond what the finding asks). A report that raises it to
+/// ★★★ says so in the subject, since that is what gives the right to the insurance
+/// (seed §4.5).
+pub fn investigation_result(
+    company: &str,
+    line: &AlertLine,
+    finding: &str,
+    new_severity: Option<Severity>,
+    portal: &str,
+) -> Mail {
+    // "Still being investigated" is not a result.
+    let rated = new_severity.filter(|s| *s != Severity::Investigating);
+    let tier = rated.map_or(String::new(), |s| format!("重要度：{} ", s.stars()));
+    let subject = format!(
+        "【見守りサービス】{tier}調査結果のご報告（{}）",
+        shown(company, SUBJECT_NAME_MAX)
+    );
+
+    let mut blocks = opening(
+        company,
+        vec![text(
+            "「※調査中※」としてお知らせしたアラートについて、調査が終わりましたのでご報告します。",
+        )],
+    );
+    blocks.push(Block::Section {
+        heading: "調査結果",
+        lines: vec![text(shown_lines(finding, FINDING_MAX))],
+        bullets: Vec::new(),
+    });
+    let verdict = match rated {
+        Some(Severity::High) => vec![
+            text(format!(
+                "調査の結果、重要度を「{}」に変更しました。{}。",
+                tier_label(Severity::High),
+                Severity::High.meaning()
+            )),
+            text(format!("お願いしたいこと：{}", Severity::High.guidance())),
+        ],
+        Some(s) => vec![
+            text(format!(
+                "調査の結果、重要度を「{}」と判定しました。{}。",
+                tier_label(s),
+                s.meaning()
+            )),
+            text(format!("お願いしたいこと：{}", s.guidance())),
+        ],
+        None => vec![text(
+            "調査の結果、重要度（★）を付ける必要はないと判断しました。調査結果にお願いしたい作業が書かれている場合は、その内容に従ってご対応ください。",
+        )],
+    };
+    blocks.push(Block::Section {
+        heading: "重要度",
+        lines: verdict,
+        bullets: Vec::new(),
+    });
+    if rated == Some(Severity::High) {
+        blocks.push(insurance(
+            "重要度を★★★に変更したこのご報告により、本サービスに付帯するサイバー保険で、駆け付け対応の費用の補償を受ける権利が発生します。",
+        ));
+    }
+    let mut rows = incident_rows(line);
+    rows.push(("当初の判定理由", text(shown(&line.reason, FIELD_MAX))));
+    rows.push(("詳細", link(alert_link(portal, &line.incident_id))));
+    blocks.push(Block::Table {
+        title: Some(("対象のアラート".to_owned(), Severity::Investigating)),
+        rows,
+    });
+    blocks.push(footer(portal));
+    render(subject, &blocks)
+}
+
+/// The notice about an appliance that went silent, stays silent at the daily check, or
+/// reports again (seed §4.3 (2); when is decided by [`crate::downtime::decide`]). `at` is
+/// when the notice was decided.
+pub fn appliance_notice(
+    company: &str,
+    appliance: &str,
+    device_id: &str,
+    last_seen: Option<DateTime<Utc>>,
+    notice: Notice,
+    at: DateTime<Utc>,
+    portal: &str,
+) -> Mail {
+    let what = match notice {
+        Notice::WentDown => "UTM装置の停止を検知しました",
+        Notice::StillDown => "UTM装置が停止したままです",
+        Notice::Recovered => "UTM装置が復旧しました",
+    };
+    let subject = format!(
+        "【見守りサービス】{what}（{}）",
+        shown(appliance, SUBJECT_NAME_MAX)
+    );
+    let name = shown(appliance, FIELD_MAX);
+    let last = last_seen.map_or("記録がありません".to_owned(), jst::format_minute);
+    let mut rows = vec![
+        ("機器名", text(name.clone())),
+        ("機器ID", text(shown(device_id, FIELD_MAX))),
+    ];
+    let intro = match notice {
+        Notice::WentDown => {
+            rows.push(("最後に連絡があった日時", text(last)));
+            rows.push(("停止を検知した日時", text(jst::format_minute(at))));
+            vec![
+                text(format!(
+                    "UTM装置「{name}」からの連絡が途絶えたため、停止している可能性があります。"
+                )),
+                text(
+                    "停止している間は、見守りサービスによる通信の監視とアラートのお知らせができません。お手数ですが、下記をご確認ください。",
+                ),
+            ]
+        }
+        Notice::StillDown => {
+            rows.push(("最後に連絡があった日時", text(last)));
+            rows.push(("確認した日時", text(jst::format_minute(at))));
+            vec![
+                text(format!("UTM装置「{name}」は、停止したままです。")),
+                text(
+                    "停止している間は、見守りサービスによる通信の監視とアラートのお知らせができません。お手数ですが、下記をご確認ください。",
+                ),
+            ]
+        }
+        Notice::Recovered => {
+            rows.push(("復旧を確認した日時", text(jst::format_minute(at))));
+            vec![
+                text(format!(
+                    "UTM装置「{name}」から再び連絡があり、復旧を確認しました。見守りサービスによる通信の監視を再開しています。"
+                )),
+                text("特にご対応いただくことはありません。"),
+            ]
+        }
+    };
+    let mut blocks = opening(company, intro);
+    blocks.push(Block::Table { title: None, rows });
+    if notice != Notice::Recovered {
+        // The time the sweep uses unless configured otherwise; the sweep does not tell
+        // the mail its policy, and a changed time is an operator's decision to announce.
+        let daily = Policy::default().daily_at.format("%-H時").to_string();
+        blocks.push(Block::Section {
+            heading: "ご確認いただきたいこと",
+            lines: Vec::new(),
+            bullets: vec![
+                text("UTM装置の電源が入っているか（ランプが点灯しているか）"),
+                text("UTM装置につながるLANケーブルが、抜けたり緩んだりしていないか"),
+                text("ルーターの電源が入っていて、インターネットにつながっているか"),
+            ],
+        });
+        blocks.push(Block::Para(vec![
+            text("確認しても復旧しない場合は、UTM装置の取扱説明書をご覧になるか、相談窓口へご連絡ください。"),
+            text(format!(
+                "停止が続いている間は、毎日{daily}ごろにあらためてお知らせします。復旧したときも、メールでお知らせします。"
+            )),
+        ]));
+    }
+    blocks.push(Block::Para(vec![
+        text("UTM装置の状態は、ポータルでもご確認いただけます。"),
+        link(format!("{}/appliances", portal.trim_end_matches('/'))),
+    ]));
+    blocks.push(footer(portal));
+    render(subject, &blocks)
+}
+
+/// Untrusted one-line fields are shown up to this many characters.
+const FIELD_MAX: usize = 300;
+/// Names in a subject are shorter still, so that the subject stays readable.
+const SUBJECT_NAME_MAX: usize = 40;
+/// An investigation finding is prose, several paragraphs at most.
+const FINDING_MAX: usize = 3000;
+
+const RULE: &str = "━━━━━━━━━━━━━━━━━━━━━━━━━━━━";
+
+/// A piece of a line: text, or a link to the portal (the only kind of link in a mail).
+enum Inline {
+    Text(String),
+    Link(String),
+}
+
+type Line = Vec<Inline>;
+
+enum Block {
+    /// Lines shown together.
+    Para(Vec<Line>),
+    /// A heading with lines and bullets under it.
+    Section {
+        heading: &'static str,
+        lines: Vec<Line>,
+        bullets: Vec<Line>,
+    },
+    /// Label–value rows, optionally under a title coloured by a tier.
+    Table {
+        title: Option<(String, Severity)>,
+        rows: Vec<(&'static str, Line)>,
+    },
+    Footer(Vec<Line>),
+}
+
+fn text(s: impl Into<String>) -> Line {
+    vec![Inline::Text(s.into())]
+}
+
+fn link(url: String) -> Line {
+    vec![Inline::Link(url)]
+}
+
+/// The salutation, then the thanks that open every mail, then what this one is about.
+fn opening(company: &str, about: Vec<Line>) -> Vec<Block> {
+    let mut lines = vec![text(
+        "いつも見守りサービスをご利用いただき、ありがとうございます。",
+    )];
+    lines.extend(about);
+    vec![
+        Block::Para(vec![text(format!(
+            "{} ご担当者様",
+            shown(company, FIELD_MAX)
+        ))]),
+        Block::Para(lines),
+    ]
+}
+
+fn footer(portal: &str) -> Block {
+    Block::Footer(vec![
+        text("このメールは、見守りサービスから自動で送信しています。"),
+        text(
+            "お知らせは24時間、夜間や休日にも送信されます。スマートフォンなどに転送している場合は、夜間にも届きますのでご注意ください。",
+        ),
+        text(format!(
+            "お知らせの宛先（{MAX_ALERT_RECIPIENTS}件まで）は、ポータルで変更できます。"
+        )),
+        link(portal.trim_end_matches('/').to_owned()),
+    ])
+}
+
+/// The seed's §4.5 and the insurance terms, as far as the customer has to act on them.
+fn insurance(why: &str) -> Block {
+    Block::Section {
+        heading: "サイバー保険について",
+        lines: vec![text(why)],
+        bullets: vec![
+            text("このメールは保険の申請に必要です。削除せずに保管してください。"),
+            text(
+                "保険の申請の前に、原則としてウイルス対策ソフトでフルスキャンを実行してください。",
+            ),
+            text(
+                "保険を使った駆け付け対応を利用できるのは、★★★のアラートの発生から30日以内です。ご希望の場合は、お早めに相談窓口へご連絡ください。",
+            ),
+            text("詳しい条件は、保険規約をご覧ください。"),
+        ],
+    }
+}
+
+fn tier_label(s: Severity) -> &'static str {
+    match s {
+        Severity::High => "★★★（高）",
+        Severity::Medium => "★★☆（中）",
+        Severity::Low => "★☆☆（低）",
+        Severity::Investigating => "※調査中※",
+    }
+}
+
+/// What happened, without the rating: shared by the alert and the investigation report.
+fn incident_rows(line: &AlertLine) -> Vec<(&'static str, Line)> {
+    let minute = jst::format_minute;
+    let (first, last) = (minute(line.first_seen), minute(line.last_seen));
+    let mut when = if first == last {
+        first
+    } else if first[..10] == last[..10] {
+        format!("{first}〜{}", &last[11..])
+    } else {
+        format!("{first}〜{last}")
+    };
+    if line.count > 1 {
+        when.push_str(&format!("（同じ通信を{}回検知）", line.count));
+    }
+    let direction = match line.direction {
+        Direction::Inbound => "外部から社内へ",
+        Direction::Outbound => "社内から外部へ",
+        Direction::Internal => "社内の機器どうし",
+    };
+    let action = match line.action {
+        Action::Blocked => "遮断しました",
+        Action::Detoxified => "無害化しました",
+        Action::Detected => "検知のみ（通信は通過しています）",
+    };
+    let mut rows = vec![
+        ("日時", text(when)),
+        ("機器", text(shown(&line.appliance, FIELD_MAX))),
+        (
+            "端末",
+            text(
+                line.host
+                    .as_deref()
+                    .map_or("不明".to_owned(), |h| shown(h, FIELD_MAX)),
+            ),
+        ),
+        ("通信の向き", text(direction)),
+        ("脅威", text(shown(&line.threat, FIELD_MAX))),
+    ];
+    if let Some(url) = &line.url {
+        rows.push((
+            "URL",
+            text(format!(
+                "{}（誤ってアクセスしないよう、一部を書き換えています）",
+                shown(&defang(url), FIELD_MAX)
+            )),
+        ));
+    }
+    if let Some(file) = &line.file {
+        rows.push(("ファイル", text(shown(file, FIELD_MAX))));
+    }
+    rows.push(("UTM装置の対応", text(action)));
+    rows
+}
+
+fn alert_link(portal: &str, incident_id: &str) -> String {
+    // Ids are plain today; encoding keeps a stray character from breaking the link.
+    let id: String = incident_id
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b':' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("{}/alerts/{id}", portal.trim_end_matches('/'))
+}
+
+/// A URL that no mail client will turn into a link: `hxxp`, `[://]`, `[.]` (the usual
+/// defanged form, which people who handle incidents recognise).
+fn defang(url: &str) -> String {
+    let s = url.replace('.', "[.]").replace("://", "[://]");
+    match s.get(..4) {
+        Some(scheme) if scheme.eq_ignore_ascii_case("http") => format!("hxxp{}", &s[4..]),
+        _ => s,
+    }
+}
+
+/// One line of untrusted text as shown: control and bidi-override characters become
+/// spaces (a name must not start a new header line or reorder what follows), at most
+/// `max` characters.
+fn shown(s: &str, max: usize) -> String {
+    let one_line: String = s.chars().map(|c| if hidden(c) { ' ' } else { c }).collect();
+    cut(one_line.trim(), max)
+}
+
+/// Like [`shown`], but keeping line breaks.
+fn shown_lines(s: &str, max: usize) -> String {
+    let lines: Vec<String> = s
+        .lines()
+        .map(|l| l.chars().map(|c| if hidden(c) { ' ' } else { c }).collect())
+        .collect();
+    cut(lines.join("\n").trim(), max)
+}
+
+fn hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+fn cut(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_owned(),
+    }
+}
+
+fn render(subject: String, blocks: &[Block]) -> Mail {
+    let html = html(&subject, blocks);
+    Mail {
+        subject,
+        text: plain(blocks),
+        html,
+    }
+}
+
+fn plain(blocks: &[Block]) -> String {
+    fn line(out: &mut String, prefix: &str, l: &Line) {
+        out.push_str(prefix);
+        for part in l {
+            match part {
+                Inline::Text(s) | Inline::Link(s) => out.push_str(s),
+            }
+        }
+        out.push('\n');
+    }
+    let mut out = String::new();
+    for block in blocks {
+        match block {
+            Block::Para(lines) => lines.iter().for_each(|l| line(&mut out, "", l)),
+            Block::Section {
+                heading,
+                lines,
+                bullets,
+            } => {
+                out.push_str(&format!("■ {heading}\n"));
+                lines.iter().for_each(|l| line(&mut out, "", l));
+                bullets.iter().for_each(|l| line(&mut out, "・", l));
+            }
+            Block::Table { title, rows } => {
+                if let Some((title, _)) = title {
+                    out.push_str(&format!("{RULE}\n{title}\n{RULE}\n"));
+                }
+                for (label, value) in rows {
+                    line(&mut out, &format!("{label}："), value);
+                }
+            }
+            Block::Footer(lines) => {
+                out.push_str(RULE);
+                out.push('\n');
+                lines.iter().for_each(|l| line(&mut out, "", l));
+            }
+        }
+        out.push('\n');
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}
+
+/// Text made safe for HTML element content and quoted attributes (`& < > " '`).
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// [`escape`], with line breaks kept as `<br>`.
+fn esc(s: &str) -> String {
+    escape(s).replace('\n', "<br>\n")
+}
+
+fn html(subject: &str, blocks: &[Block]) -> String {
+    const P: &str = "margin:0 0 16px";
+    const LINK: &str = "color:#0b57d0";
+    fn line(l: &Line) -> String {
+        l.iter()
+            .map(|part| match part {
+                Inline::Text(s) => esc(s),
+                Inline::Link(url) => {
+                    format!("<a href=\"{0}\" style=\"{LINK}\">{0}</a>", esc(url))
+                }
+            })
+            .collect()
+    }
+    fn lines(ls: &[Line]) -> String {
+        ls.iter().map(line).collect::<Vec<_>>().join("<br>\n")
+    }
+    let mut out = format!(
+        "<!DOCTYPE html>\n<html lang=\"ja\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n</head>\n<body style=\"margin:0;padding:0;background:#ffffff\">\n\
+         <div style=\"max-width:640px;margin:0 auto;padding:16px;font-family:'Hiragino Sans','Meiryo',sans-serif;font-size:15px;line-height:1.7;color:#222222\">\n",
+        esc(subject)
+    );
+    for block in blocks {
+        match block {
+            Block::Para(ls) => out.push_str(&format!("<p style=\"{P}\">{}</p>\n", lines(ls))),
+            Block::Section {
+                heading,
+                lines: ls,
+                bullets,
+            } => {
+                out.push_str(&format!(
+                    "<h2 style=\"margin:24px 0 8px;padding-left:8px;border-left:4px solid #666666;font-size:16px\">{}</h2>\n",
+                    esc(heading)
+                ));
+                if !ls.is_empty() {
+                    out.push_str(&format!("<p style=\"{P}\">{}</p>\n", lines(ls)));
+                }
+                if !bullets.is_empty() {
+                    out.push_str("<ul style=\"margin:0 0 16px;padding-left:24px\">\n");
+                    for b in bullets {
+                        out.push_str(&format!("<li>{}</li>\n", line(b)));
+                    }
+                    out.push_str("</ul>\n");
+                }
+            }
+            Block::Table { title, rows } => {
+                out.push_str("<table role=\"presentation\" cellpadding=\"0\" cellspacing=\"0\" style=\"width:100%;border-collapse:collapse;margin:0 0 20px;border:1px solid #cccccc\">\n");
+                if let Some((title, tier)) = title {
+                    let colour = match tier {
+                        Severity::High => "#b3261e",
+                        Severity::Medium => "#a64b00",
+                        Severity::Low => "#7a5c00",
+                        Severity::Investigating => "#555555",
+                    };
+                    out.push_str(&format!(
+                        "<tr><td colspan=\"2\" style=\"padding:8px 12px;background:{colour};color:#ffffff;font-weight:bold\">{}</td></tr>\n",
+                        esc(title)
+                    ));
+                }
+                for (label, value) in rows {
+                    out.push_str(&format!(
+                        "<tr><th style=\"padding:6px 12px;border-top:1px solid #e0e0e0;background:#f5f5f5;text-align:left;vertical-align:top;white-space:nowrap;font-weight:normal\">{}</th>\
+                         <td style=\"padding:6px 12px;border-top:1px solid #e0e0e0;word-break:break-all\">{}</td></tr>\n",
+                        esc(label),
+                        line(value)
+                    ));
+                }
+                out.push_str("</table>\n");
+            }
+            Block::Footer(ls) => out.push_str(&format!(
+                "<hr style=\"border:0;border-top:1px solid #cccccc;margin:24px 0 12px\">\n\
+                 <p style=\"margin:0;font-size:13px;color:#555555\">{}</p>\n",
+                lines(ls)
+            )),
+        }
+    }
+    out.push_str("</div>\n</body>\n</html>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const PORTAL: &str = "https://portal.example.jp";
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+    }
+
+    /// An outbound C2 beacon, the textbook ★★★.
+    fn beacon() -> AlertLine {
+        AlertLine {
+            incident_id: "inc-c2".into(),
+            severity: Severity::High,
+            first_seen: at("2026-11-25T19:00:00+09:00"),
+            last_seen: at("2026-11-25T19:42:00+09:00"),
+            count: 12,
+            appliance: "utm1".into(),
+            host: Some("192.168.1.23".into()),
+            threat: "ET MALWARE Win32/Emotet CnC Beacon".into(),
+            action: Action::Blocked,
+            direction: Direction::Outbound,
+            url: Some("http://203.0.113.7:8080/gate.php".into()),
+            file: None,
+            reason: "社内の端末から、マルウェアの指令サーバーへの通信が見つかりました".into(),
+        }
+    }
+
+    fn download() -> AlertLine {
+        AlertLine {
+            incident_id: "inc-dl".into(),
+            severity: Severity::Medium,
+            first_seen: at("2026-11-25T10:15:00+09:00"),
+            last_seen: at("2026-11-25T10:15:00+09:00"),
+            count: 1,
+            host: Some("00:1a:2b:3c:4d:5e".into()),
+            threat: "Trojan.GenericKD.7301".into(),
+            action: Action::Detoxified,
+            direction: Direction::Inbound,
+            url: Some("https://files.example.net/invoice.zip".into()),
+            file: Some("請求書_1125.zip".into()),
+            reason: "マルウェアのダウンロードを無害化しました".into(),
+            ..beacon()
+        }
+    }
+
+    fn scan() -> AlertLine {
+        AlertLine {
+            incident_id: "inc-scan".into(),
+            severity: Severity::Low,
+            first_seen: at("2026-11-24T23:50:00+09:00"),
+            last_seen: at("2026-11-25T00:10:00+09:00"),
+            count: 340,
+            appliance: "utm2".into(),
+            host: None,
+            threat: "ET SCAN Suspicious inbound to mySQL port 3306".into(),
+            direction: Direction::Inbound,
+            url: None,
+            file: None,
+            reason: "外部からの攻撃を遮断しました".into(),
+            ..beacon()
+        }
+    }
+
+    fn unknown() -> AlertLine {
+        AlertLine {
+            incident_id: "inc-odd".into(),
+            severity: Severity::Investigating,
+            first_seen: at("2026-11-25T08:30:00+09:00"),
+            last_seen: at("2026-11-25T08:31:00+09:00"),
+            count: 2,
+            threat: "Unknown.Heuristic.Behaviour".into(),
+            action: Action::Detected,
+            direction: Direction::Internal,
+            url: None,
+            file: None,
+            reason: "判定ルールに当てはまらないため、担当者が確認します".into(),
+            ..beacon()
+        }
+    }
+
+    const SCRIPT: &str = "<script>alert(1)</script>";
+    const IMG: &str = "\"><img src=x onerror=alert(1)>";
+
+    fn hostile() -> (String, Vec<AlertLine>) {
+        let company = format!("{SCRIPT}&amp;商事\r\nBcc: victim@example.jp");
+        let lines = vec![
+            AlertLine {
+                incident_id: "inc-h1".into(),
+                appliance: format!("utm{IMG}'"),
+                host: Some(SCRIPT.into()),
+                threat: format!("{IMG}&amp;"),
+                url: Some(format!("http://evil.example/{SCRIPT}?a=1&amp;b={IMG}")),
+                file: Some(format!("{IMG}.exe")),
+                reason: format!("&amp;{SCRIPT}"),
+                ..beacon()
+            },
+            AlertLine {
+                incident_id: "inc-h2".into(),
+                threat: format!("\u{202e}txt.exe\u{1b}[31m\u{7}{}", "脅".repeat(3000)),
+                ..download()
+            },
+        ];
+        (company, lines)
+    }
+
+    fn snap(m: &Mail) -> String {
+        format!(
+            "Subject: {}\n\n----- text -----\n{}\n----- html -----\n{}",
+            m.subject, m.text, m.html
+        )
+    }
+
+    /// Every tag in the HTML is one the renderer writes, with no event handler.
+    #[track_caller]
+    fn only_our_markup(html: &str) {
+        const TAGS: &[&str] = &[
+            "!DOCTYPE", "html", "head", "meta", "title", "body", "div", "p", "h2", "ul", "li",
+            "table", "tr", "th", "td", "a", "br", "hr",
+        ];
+        for tag in html.split('<').skip(1) {
+            let tag = tag.split('>').next().unwrap();
+            let name = tag
+                .trim_start_matches('/')
+                .split([' ', '>'])
+                .next()
+                .unwrap();
+            assert!(TAGS.contains(&name), "unexpected tag <{tag}>");
+            assert!(
+                !tag.contains("onerror") && !tag.contains("script"),
+                "<{tag}>"
+            );
+        }
+    }
+
+    fn hrefs(html: &str) -> Vec<&str> {
+        html.split("href=\"")
+            .skip(1)
+            .map(|s| s.split('"').next().unwrap())
+            .collect()
+    }
+
+    #[track_caller]
+    fn plain_text_is_clean(m: &Mail) {
+        assert!(!m.subject.chars().any(char::is_control), "{:?}", m.subject);
+        assert!(
+            !m.text.chars().any(|c| c != '\n' && hidden(c)),
+            "control characters in the text body"
+        );
+    }
+
+    #[test]
+    fn snapshot_a_single_c2_beacon() {
+        insta::assert_snapshot!(
+            "single_high",
+            snap(&alert_batch("株式会社サンプル", &[beacon()], PORTAL))
+        );
+    }
+
+    #[test]
+    fn snapshot_a_mixed_batch_is_listed_most_urgent_first() {
+        let lines = [download(), scan(), unknown(), beacon()];
+        insta::assert_snapshot!(
+            "mixed_batch",
+            snap(&alert_batch("有限会社みまもり工業", &lines, PORTAL))
+        );
+    }
+
+    #[test]
+    fn snapshot_a_batch_of_only_investigations() {
+        let lines = [
+            unknown(),
+            AlertLine {
+                incident_id: "inc-odd2".into(),
+                first_seen: at("2026-11-25T07:00:00+09:00"),
+                last_seen: at("2026-11-25T07:00:00+09:00"),
+                count: 1,
+                ..unknown()
+            },
+        ];
+        insta::assert_snapshot!(
+            "all_investigating",
+            snap(&alert_batch("株式会社サンプル", &lines, PORTAL))
+        );
+    }
+
+    #[test]
+    fn snapshot_a_hostile_batch() {
+        let (company, lines) = hostile();
+        insta::assert_snapshot!(
+            "hostile_batch",
+            snap(&alert_batch(&company, &lines, PORTAL))
+        );
+    }
+
+    #[test]
+    fn snapshot_an_investigation_raised_to_high() {
+        let m = investigation_result(
+            "株式会社サンプル",
+            &unknown(),
+            "端末 192.168.1.23 の通信を確認したところ、既知のマルウェアの指令サーバーへの定期的な通信でした。\n感染している可能性が高いと判断しました。",
+            Some(Severity::High),
+            PORTAL,
+        );
+        insta::assert_snapshot!("investigation_high", snap(&m));
+    }
+
+    #[test]
+    fn snapshot_an_investigation_without_a_tier() {
+        let m = investigation_result(
+            "株式会社サンプル",
+            &unknown(),
+            "業務で利用しているソフトウェアの自動更新の通信でした。\nマルウェアとの関係は見つかりませんでした。",
+            None,
+            PORTAL,
+        );
+        insta::assert_snapshot!("investigation_none", snap(&m));
+    }
+
+    #[test]
+    fn snapshot_an_appliance_that_went_down() {
+        let m = appliance_notice(
+            "株式会社サンプル",
+            "utm1",
+            "c025a28b0a41",
+            Some(at("2026-11-25T14:00:00+09:00")),
+            Notice::WentDown,
+            at("2026-11-25T14:06:00+09:00"),
+            PORTAL,
+        );
+        insta::assert_snapshot!("appliance_went_down", snap(&m));
+    }
+
+    #[test]
+    fn snapshot_an_appliance_that_stays_down() {
+        let m = appliance_notice(
+            "株式会社サンプル",
+            "utm1",
+            "c025a28b0a41",
+            None,
+            Notice::StillDown,
+            at("2026-11-26T09:00:00+09:00"),
+            PORTAL,
+        );
+        insta::assert_snapshot!("appliance_still_down", snap(&m));
+    }
+
+    #[test]
+    fn snapshot_an_appliance_that_recovered() {
+        let m = appliance_notice(
+            "株式会社サンプル",
+            "utm1",
+            "c025a28b0a41",
+            Some(at("2026-11-26T10:15:00+09:00")),
+            Notice::Recovered,
+            at("2026-11-26T10:15:00+09:00"),
+            PORTAL,
+        );
+        insta::assert_snapshot!("appliance_recovered", snap(&m));
+    }
+
+    #[test]
+    fn hostile_strings_never_reach_the_html_unescaped() {
+        let (company, lines) = hostile();
+        let m = alert_batch(&company, &lines, PORTAL);
+        assert!(!m.html.contains("<script>"));
+        assert!(!m.html.contains("<img"));
+        assert!(m.html.contains("&lt;script&gt;"));
+        assert!(
+            m.html.contains("&amp;amp;"),
+            "an entity in the input is shown as typed"
+        );
+        only_our_markup(&m.html);
+        plain_text_is_clean(&m);
+    }
+
+    #[test]
+    fn the_finding_and_the_names_in_other_mails_are_escaped_too() {
+        let (company, lines) = hostile();
+        let report = investigation_result(&company, &lines[0], IMG, Some(Severity::High), PORTAL);
+        let notice = appliance_notice(
+            &company,
+            IMG,
+            SCRIPT,
+            None,
+            Notice::WentDown,
+            at("2026-11-25T14:06:00+09:00"),
+            PORTAL,
+        );
+        for m in [report, notice] {
+            assert!(!m.html.contains("<script>") && !m.html.contains("<img"));
+            only_our_markup(&m.html);
+            plain_text_is_clean(&m);
+        }
+    }
+
+    #[test]
+    fn only_portal_pages_are_links() {
+        let (company, lines) = hostile();
+        for m in [
+            alert_batch(&company, &lines, PORTAL),
+            alert_batch("株式会社サンプル", &[beacon(), download()], PORTAL),
+        ] {
+            let hrefs = hrefs(&m.html);
+            assert!(!hrefs.is_empty());
+            for href in hrefs {
+                assert!(href.starts_with(PORTAL), "{href}");
+            }
+        }
+    }
+
+    #[test]
+    fn device_urls_are_defanged_so_no_mail_client_links_them() {
+        let m = alert_batch("株式会社サンプル", &[download()], PORTAL);
+        assert!(
+            m.text
+                .contains("hxxps[://]files[.]example[.]net/invoice[.]zip")
+        );
+        assert!(!m.text.contains("files.example.net"));
+        assert!(!m.html.contains("files.example.net"));
+    }
+
+    #[test]
+    fn a_line_break_in_the_company_name_cannot_add_a_header() {
+        let (company, lines) = hostile();
+        let m = alert_batch(&company, &lines, PORTAL);
+        assert!(!m.subject.contains('\n') && !m.subject.contains('\r'));
+        assert!(!m.text.contains("\nBcc:"));
+    }
+
+    #[test]
+    fn long_untrusted_fields_are_cut_with_an_ellipsis() {
+        let (company, lines) = hostile();
+        let m = alert_batch(&company, &lines, PORTAL);
+        let threat = m
+            .text
+            .lines()
+            .find_map(|l| l.strip_prefix("脅威：txt.exe"))
+            .expect("the long threat is listed, its control characters gone");
+        assert!(threat.ends_with("脅…"), "{threat}");
+        assert!(threat.chars().count() < FIELD_MAX, "{threat}");
+        assert!(m.subject.chars().count() < 80, "{}", m.subject);
+    }
+
+    #[test]
+    fn the_insurance_note_comes_only_with_high() {
+        let high = alert_batch("株式会社サンプル", &[scan(), beacon()], PORTAL);
+        let low = alert_batch("株式会社サンプル", &[scan(), download()], PORTAL);
+        assert!(high.text.contains("30日以内"));
+        assert!(!low.text.contains("保険"));
+        let raised = investigation_result(
+            "株式会社サンプル",
+            &unknown(),
+            "…",
+            Some(Severity::High),
+            PORTAL,
+        );
+        let medium = investigation_result(
+            "株式会社サンプル",
+            &unknown(),
+            "…",
+            Some(Severity::Medium),
+            PORTAL,
+        );
+        assert!(raised.subject.contains("重要度：★★★") && raised.text.contains("権利が発生します"));
+        assert!(medium.subject.contains("重要度：★★☆") && !medium.text.contains("保険"));
+    }
+
+    #[test]
+    fn an_empty_batch_yields_a_mail_without_a_tier_rather_than_a_panic() {
+        let m = alert_batch("株式会社サンプル", &[], PORTAL);
+        assert!(!m.subject.contains('★') && !m.subject.contains("調査中"));
+        assert!(!m.text.contains("/alerts/"));
+    }
+
+    fn tier(i: u8) -> Severity {
+        [
+            Severity::High,
+            Severity::Medium,
+            Severity::Low,
+            Severity::Investigating,
+        ][usize::from(i % 4)]
+    }
+
+    proptest! {
+        #[test]
+        fn the_subject_carries_the_most_urgent_tier_and_every_incident_is_linked_once(
+            specs in proptest::collection::vec((0u8..4, 0i64..10_000, 1u32..500), 1..25),
+        ) {
+            let lines: Vec<AlertLine> = specs
+                .iter()
+                .enumerate()
+                .map(|(i, (t, minutes, count))| {
+                    let first = at("2026-11-25T00:00:00+09:00") + TimeDelta::minutes(*minutes);
+                    AlertLine {
+                        incident_id: format!("inc-{i}"),
+                        severity: tier(*t),
+                        first_seen: first,
+                        last_seen: first + TimeDelta::minutes(i64::from(*count)),
+                        count: *count,
+                        ..beacon()
+                    }
+                })
+                .collect();
+            let m = alert_batch("株式会社サンプル", &lines, PORTAL);
+            let most = Severity::most_urgent(lines.iter().map(|l| l.severity)).unwrap();
+            let stars: String = m.subject.chars().filter(|c| matches!(c, '★' | '☆')).collect();
+            if most == Severity::Investigating {
+                prop_assert!(m.subject.contains("※調査中※"));
+                prop_assert_eq!(stars, "");
+            } else {
+                prop_assert_eq!(stars, most.stars());
+                prop_assert!(!m.subject.contains("調査中"));
+            }
+            prop_assert_eq!(m.text.matches("/alerts/").count(), lines.len());
+            for l in &lines {
+                let link = format!("{PORTAL}/alerts/{}\n", l.incident_id);
+                prop_assert_eq!(m.text.matches(&link).count(), 1, "{}", l.incident_id);
+                let href = format!("href=\"{PORTAL}/alerts/{}\"", l.incident_id);
+                prop_assert_eq!(m.html.matches(&href).count(), 1, "{}", l.incident_id);
+            }
+        }
+    }
+}
