@@ -43,12 +43,15 @@ function run(args, state) {
 }
 
 /**
- * @param {{migrate?: boolean, seed?: boolean, vars?: Record<string, string>}} options
+ * @param {{migrate?: boolean, seed?: boolean, vars?: Record<string, string>, mail?: boolean}} options
  *   migrate: apply migrations/ (default true); seed: load scripts/seed-demo.sql (default true);
- *   vars: settings for this stack on top of .dev.vars.example's defaults
+ *   vars: settings for this stack on top of .dev.vars.example's defaults;
+ *   mail: start a dev mail sink of its own and point MAIL_API_URL at it (default true)
  */
-export async function startStack({ migrate = true, seed = true, vars: extra = {} } = {}) {
+export async function startStack({ migrate = true, seed = true, vars: extra = {}, mail = true } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'mimamori-e2e-'));
+  const sink = mail ? await startMailSink() : null;
+  if (sink) extra = { MAIL_API_URL: sink.url, MAIL_API_KEY: sink.key, ...extra };
   const state = join(dir, 'state');
   const vars = join(dir, 'test.vars');
   writeFileSync(vars, Object.entries(extra).map(([k, v]) => `${k}=${v}\n`).join(''));
@@ -130,9 +133,41 @@ export async function startStack({ migrate = true, seed = true, vars: extra = {}
     halt,
     /** The end of the outage: the same URL and data again. */
     resume: launch,
+    /** The stack's mail sink: `url`, `mails()`, `control(body)`, `reset()`. */
+    sink,
     async stop() {
       await halt();
+      sink?.stop();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+const mailsinkBin = join(process.env.MIMAMORI_TARGET_DIR || join(root, 'target'), 'agent', 'release', 'mimamori-mailsink');
+
+/** Starts `mimamori-mailsink` on a free port with a random API key. */
+export async function startMailSink() {
+  const key = `sink-${Math.random().toString(36).slice(2)}`;
+  const child = spawn(mailsinkBin, ['--listen', '127.0.0.1:0', '--api-key', key], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`mail sink did not start: ${out}`)), 10_000);
+    const look = (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/[0-9.:]+)/);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    };
+    child.stdout.on('data', look);
+    child.stderr.on('data', look);
+    child.once('exit', (code) => reject(new Error(`mail sink exited (${code}): ${out}`)));
+  });
+  const json = async (path, init) => (await fetch(`${url}${path}`, init)).json();
+  return {
+    url,
+    key,
+    mails: (to) => json(`/api/emails${to ? `?to=${encodeURIComponent(to)}` : ''}`),
+    control: (body) => json('/_control', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    stats: () => json('/_control'),
+    stop: () => child.kill('SIGTERM'),
   };
 }

@@ -20,6 +20,13 @@ INSERT INTO customers (id, reseller_id, name, service_start, paid_from, created_
   ('cus_other', 'rsl_demo', '有限会社つばき商店', date('now', '+9 hours', '-10 days'), NULL,
    CAST(strftime('%s', 'now', '-10 days') AS INTEGER) * 1000);
 
+-- Alert mail goes to these (the dev mail sink shows them): three for the demo company.
+INSERT INTO alert_recipients (customer_id, position, email) VALUES
+  ('cus_demo', 1, 'joho@sakura-seisakusho.example.jp'),
+  ('cus_demo', 2, 'shacho@sakura-seisakusho.example.jp'),
+  ('cus_demo', 3, 'hoshu@it-partner.example.jp'),
+  ('cus_other', 1, 'tenshu@tsubaki-shoten.example.jp');
+
 INSERT INTO devices (id, customer_id, name, model, firmware, definitions, clients, last_seen_at, created_at)
 VALUES
   ('c025a28b0a41', 'cus_demo', 'utm1', 'UTM-S100', '1.4.2', '2026.11.25.01', 37,

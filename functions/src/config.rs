@@ -2,6 +2,7 @@
 //! does not parse falls back to the default with a logged warning: a typo must never turn
 //! a limit off or delete data early.
 
+use chrono::TimeDelta;
 use domain::ratelimit::Limit;
 use domain::retention;
 use worker::Env;
@@ -20,6 +21,23 @@ pub struct Retention {
     pub chunk: u32,
     /// `RETENTION_MAX_CHUNKS`: statements per table per cron tick, so a tick's work is bounded.
     pub max_chunks: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Alerts {
+    /// `ALERT_BATCH_WINDOW_S`: how long lower-tier alerts wait to be mailed together.
+    pub batch_window: TimeDelta,
+    /// `INCIDENT_WINDOW_MIN`: repeats closer than this belong to one incident.
+    pub incident_window: TimeDelta,
+}
+
+impl Alerts {
+    pub fn from_env(env: &Env) -> Alerts {
+        Alerts {
+            batch_window: TimeDelta::seconds(number(env, "ALERT_BATCH_WINDOW_S", 300i64).max(0)),
+            incident_window: TimeDelta::minutes(number(env, "INCIDENT_WINDOW_MIN", 60i64).max(1)),
+        }
+    }
 }
 
 fn number<T: std::str::FromStr>(env: &Env, key: &str, default: T) -> T {

@@ -24,6 +24,7 @@ mod device;
 mod device_cache;
 mod error;
 mod health;
+mod notify;
 mod reports;
 mod retention;
 mod secret;
@@ -36,8 +37,10 @@ const MAX_BODY_BYTES: usize = 1024 * 1024;
 async fn fetch(
     req: HttpRequest,
     env: Env,
-    _ctx: Context,
+    ctx: Context,
 ) -> worker::Result<axum::http::Response<axum::body::Body>> {
+    // Work that may finish after the response (the ★★★ mail) is handed to this context.
+    let ctx = std::sync::Arc::new(ctx);
     console_error_panic_hook::set_once();
     // Read the whole body before routing. A handler that answers without reading it leaves
     // the request stream half-read; workerd then reports an uncaught error after the
@@ -60,10 +63,11 @@ async fn fetch(
         // routes, which costs more than a small report.
         return Ok(api_routes(Router::new())
             .layer(axum::Extension(env))
+            .layer(axum::Extension(ctx))
             .call(req)
             .await?);
     }
-    Ok(router(env).call(req).await?)
+    Ok(router(env, ctx).call(req).await?)
 }
 
 #[event(scheduled)]
@@ -80,7 +84,7 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     }
 }
 
-fn router(env: Env) -> Router {
+fn router(env: Env, ctx: std::sync::Arc<Context>) -> Router {
     let options = LeptosOptions::builder()
         .output_name(app::OUTPUT_NAME)
         .site_pkg_dir("pkg")
@@ -107,6 +111,7 @@ fn router(env: Env) -> Router {
         .leptos_routes_with_context(&options, routes, with_env.clone(), page.clone())
         .fallback(leptos_axum::render_app_async_with_context(with_env, page))
         .layer(axum::Extension(env))
+        .layer(axum::Extension(ctx))
         .with_state(options)
 }
 

@@ -8,6 +8,8 @@
 //! (or one racing its own retry) stores nothing new, and an event id already stored is
 //! neither stored nor counted again.
 
+use std::sync::Arc;
+
 use axum::Extension;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
@@ -16,16 +18,18 @@ use chrono::{DateTime, Utc};
 use domain::ingest::{Rows, THREAT_COLUMNS, USAGE_COLUMNS};
 use domain::ratelimit::{self, Bucket};
 use domain::report::{ReportError, parse_report};
+use domain::severity::{RuleSet, Severity};
 use serde::Deserialize;
 use serde_json::json;
 use wasm_bindgen::JsValue;
-use worker::{D1Database, Env};
+use worker::{Context, D1Database, Env};
 
 use crate::auth::{bearer, require_json};
 use crate::config;
 use crate::d1::{changes, named};
 use crate::device_cache::{self, Known};
 use crate::error::AppError;
+use crate::notify;
 use crate::secret::{random, sha256_hex};
 
 /// The device behind a token, with what the rate limit needs.
@@ -136,6 +140,7 @@ const NEW_REPORT: &str = "EXISTS (SELECT 1 FROM device_reports \
 #[worker::send]
 pub async fn post(
     Extension(env): Extension<Env>,
+    Extension(ctx): Extension<Arc<Context>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
@@ -153,7 +158,9 @@ pub async fn post(
         .map_err(|retry_after_s| AppError::RateLimited { retry_after_s })?;
     device_cache::set_bucket(&token_hash, bucket);
     let report = parse_report(&body, now)?;
-    let rows = Rows::of(&report);
+    let rules = RuleSet::v1();
+    let rows = Rows::rated(&report, &rules);
+    let alerts = config::Alerts::from_env(&env);
 
     let batch = (u64::from_le_bytes(random::<8>()?) >> 12) as f64; // 52 bits: exact in a JS number
     let device_id = JsValue::from(device.device_id.as_str());
@@ -175,6 +182,9 @@ pub async fn post(
         .clients
         .map_or(JsValue::NULL, |c| f64::from(c).into());
     let tokens = JsValue::from(bucket.tokens);
+    let rules_version = JsValue::from(f64::from(rules.version));
+    let incident_window = JsValue::from(alerts.incident_window.num_milliseconds() as f64);
+    let batch_window = JsValue::from(alerts.batch_window.num_milliseconds() as f64);
     let token_hash_arg = JsValue::from(token_hash.as_str());
     let args = [
         ("token", &token_hash_arg),
@@ -191,6 +201,9 @@ pub async fn post(
         ("firmware", &firmware),
         ("definitions", &definitions),
         ("clients", &clients),
+        ("rules_version", &rules_version),
+        ("incident_window", &incident_window),
+        ("batch_window", &batch_window),
     ];
     let statement = |sql: &str| named(&db, sql, &args);
 
@@ -213,11 +226,12 @@ pub async fn post(
                 "INSERT INTO threats (customer_id, device_id, bucket, sig_key, src_key, action, \
                    direction, function, day, first_event_id, first_at, last_at, count, name, \
                    signature_id, category, vendor_severity, src_ip, src_port, src_mac, dst_ip, \
-                   dst_port, protocol, url, file_name, file_sha256) \
+                   dst_port, protocol, url, file_name, file_sha256, severity, rule) \
                  SELECT :customer, :device, r.bucket, r.sig_key, r.src_key, r.action, r.direction, \
                    r.function, r.day, r.event_id, r.occurred_at, r.occurred_at, 1, r.name, \
                    r.signature_id, r.category, r.vendor_severity, r.src_ip, r.src_port, \
-                   r.src_mac, r.dst_ip, r.dst_port, r.protocol, r.url, r.file_name, r.file_sha256 \
+                   r.src_mac, r.dst_ip, r.dst_port, r.protocol, r.url, r.file_name, r.file_sha256, \
+                   r.severity, r.rule \
                  FROM {threats} r {NEW_EVENTS} \
                  ON CONFLICT (device_id, bucket, sig_key, src_key, action, direction) DO UPDATE SET \
                    count = count + 1, \
@@ -231,6 +245,38 @@ pub async fn post(
                  GROUP BY r.day, r.function, r.vendor_severity \
                  ON CONFLICT DO UPDATE SET events = events + excluded.events"
             ))?,
+            // Incidents: close this appliance's quiet ones, then add the new events to the
+            // open incident of their threat and host, or open one.
+            statement(
+                "UPDATE incidents SET closed_at = :now \
+                 WHERE device_id = :device AND closed_at IS NULL AND last_at < :now - :incident_window",
+            )?,
+            statement(&format!(
+                "INSERT INTO incidents (customer_id, device_id, sig_key, host, name, function, \
+                   action, direction, url, file_name, severity_rank, rule, rules_version, \
+                   first_at, last_at, count, batch, created_at) \
+                 SELECT :customer, :device, r.sig_key, r.host, r.name, r.function, r.action, \
+                   r.direction, r.url, r.file_name, min(r.rank), r.rule, :rules_version, \
+                   min(r.occurred_at), max(r.occurred_at), count(*), :batch, :now \
+                 FROM {threats} r {NEW_EVENTS} \
+                 GROUP BY r.sig_key, r.host \
+                 ON CONFLICT (device_id, sig_key, host) WHERE closed_at IS NULL DO UPDATE SET \
+                   count = count + excluded.count, \
+                   first_at = min(first_at, excluded.first_at), \
+                   last_at = max(last_at, excluded.last_at), \
+                   rule = CASE WHEN excluded.severity_rank < severity_rank \
+                          THEN excluded.rule ELSE rule END, \
+                   severity_rank = min(severity_rank, excluded.severity_rank)"
+            ))?,
+            // The outbox, in the same transaction: each incident this report opened. ★★★
+            // is due at once; the rest wait for the customer's batch window.
+            statement(
+                "INSERT INTO notifications (customer_id, incident_id, rank, due_at, created_at) \
+                 SELECT customer_id, id, severity_rank, \
+                   CASE WHEN severity_rank = 0 THEN :now ELSE :now + :batch_window END, :now \
+                 FROM incidents \
+                 WHERE device_id = :device AND batch = :batch AND closed_at IS NULL",
+            )?,
             statement(&format!(
                 "INSERT OR IGNORE INTO usage_records (device_id, event_id, customer_id, \
                    period_start, period_end, kind, name, hits, bytes, client_ip, client_mac) \
@@ -275,6 +321,15 @@ pub async fn post(
     } else {
         0
     };
+    if stored_report && rows.most_urgent == Some(Severity::High) {
+        // ★★★ is mailed now, not at the next cron tick; the device need not wait for it.
+        let (env, customer) = (env.clone(), device.customer_id.clone());
+        ctx.wait_until(async move {
+            if let Err(e) = notify::flush_customer(&env, &customer, Utc::now()).await {
+                worker::console_error!("mailing the ★★★ alert of {customer}: {e}");
+            }
+        });
+    }
     let body = json!({
         "report_id": report.report_id,
         "accepted": accepted,

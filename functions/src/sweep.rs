@@ -8,7 +8,7 @@ use domain::offline::{DEFAULT_THRESHOLD, count_offline};
 use serde::{Deserialize, Serialize};
 use worker::Env;
 
-use crate::{config, retention};
+use crate::{config, notify, retention};
 
 const LAST_SWEEP_KEY: &str = "sweep:last";
 
@@ -21,6 +21,9 @@ pub struct Summary {
     /// Rows the retention rule deleted in this tick.
     #[serde(default)]
     pub deleted: usize,
+    /// Mails handed to the mail API in this tick (batched alerts and retries).
+    #[serde(default)]
+    pub mails_sent: usize,
 }
 
 #[derive(Deserialize)]
@@ -44,6 +47,7 @@ pub async fn sweep(env: &Env, now: DateTime<Utc>) -> worker::Result<Summary> {
         devices: rows.len(),
         offline,
         deleted: retention::sweep(&db, config::Retention::from_env(env), now).await?,
+        mails_sent: notify::run(env, now).await?,
     };
     env.kv("KV")?
         .put(LAST_SWEEP_KEY, serde_json::to_string(&summary)?)?

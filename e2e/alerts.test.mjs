@@ -1,0 +1,123 @@
+// Alert mail from the outside: an outbound C2 beacon is mailed ★★★ to all three
+// recipients within seconds, in one mail; lower tiers wait for the batch window and go
+// out together; repeats do not mail again; a failing mail API delays but never loses or
+// duplicates a mail. Mail goes to the stack's own dev mail sink.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack } from './stack.mjs';
+import { admin, enrolledDevice, sendReport, report, threat } from './devices.mjs';
+
+let stack;
+const RECIPIENTS = ['it@example.jp', 'boss@example.jp', 'vendor@example.jp'];
+
+before(async () => {
+  stack = await startStack({ seed: false });
+});
+after(async () => { await stack?.stop(); });
+
+async function customer(name) {
+  const res = await admin(stack, '/api/v1/admin/customers', {
+    name, service_start: '2026-11-01', alert_recipients: RECIPIENTS,
+  });
+  assert.equal(res.status, 201);
+  return (await res.json()).customer_id;
+}
+
+const beacon = (id, overrides = {}) => threat(id, {
+  direction: 'outbound', action: 'detected',
+  threat: { name: 'ET MALWARE Win32/Emotet CnC Beacon', signature_id: '2030361', category: 'c2', vendor_severity: 'critical' },
+  ...overrides,
+});
+const scan = (id, sid, port) => threat(id, {
+  direction: 'inbound', action: 'blocked', function: 'ips',
+  threat: { name: `ET SCAN Suspicious inbound to port ${port}`, signature_id: sid, category: 'scan', vendor_severity: 'medium' },
+  src: { ip: '198.51.100.77', port: 40000 }, dst: { ip: '192.168.1.10', port },
+  url: undefined, file: undefined,
+});
+
+async function waitFor(check, ms = 15_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const mailsOf = (name) => stack.sink.mails().then((all) => all.filter((m) => m.subject.includes(name)));
+
+test('an outbound C2 beacon is mailed ★★★ to all three recipients within seconds, once', async () => {
+  const c = await customer('株式会社アラート');
+  const token = await enrolledDevice(stack, c, '0e0000000001');
+  const sent = Date.now();
+  assert.equal((await sendReport(stack, token, report('r-c2', [beacon('e-c2-1')]))).status, 202);
+  const [mail] = await waitFor(async () => { const m = await mailsOf('株式会社アラート'); return m.length ? m : null; });
+  const latency = Date.now() - sent;
+  assert.ok(latency < 10_000, `mailed after ${latency} ms`);
+  assert.deepEqual([...mail.to].sort(), [...RECIPIENTS].sort());
+  assert.match(mail.subject, /★★★/);
+  assert.match(mail.text, /Emotet/);
+  assert.match(mail.text, /フルスキャン/);
+  const [row] = stack.sql(`SELECT status, attempts, kind FROM mails WHERE customer_id = '${c}'`);
+  assert.deepEqual(row, { status: 'sent', attempts: 1, kind: 'alert' });
+
+  // The same beacon again, in later reports: the incident counts up, no second mail.
+  for (let i = 2; i <= 4; i += 1) {
+    assert.equal((await sendReport(stack, token, report(`r-c2-${i}`, [beacon(`e-c2-${i}`)]))).status, 202);
+  }
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal((await mailsOf('株式会社アラート')).length, 1);
+  const [incident] = stack.sql(`SELECT count, severity_rank, rule FROM incidents WHERE customer_id = '${c}'`);
+  assert.deepEqual(incident, { count: 4, severity_rank: 0, rule: 'c2-from-inside' });
+});
+
+test('lower tiers wait for the batch window and go out together in one mail', async () => {
+  const c = await customer('株式会社バッチ');
+  const token = await enrolledDevice(stack, c, '0e0000000002');
+  const events = [scan('e-s1', '2010935', 1433), scan('e-s2', '2010936', 3306), scan('e-s3', '2010937', 5432)];
+  assert.equal((await sendReport(stack, token, report('r-scan', events))).status, 202);
+  assert.equal(stack.sql(`SELECT count(*) AS n FROM notifications WHERE customer_id = '${c}'`)[0].n, 3);
+  await stack.cron(new Date(Date.now() + 60_000));
+  assert.equal((await mailsOf('株式会社バッチ')).length, 0, 'not before the window ends');
+  await stack.cron(new Date(Date.now() + 6 * 60_000));
+  const mails = await mailsOf('株式会社バッチ');
+  assert.equal(mails.length, 1);
+  assert.match(mails[0].subject, /★☆☆/);
+  for (const port of [1433, 3306, 5432]) assert.match(mails[0].text, new RegExp(`port ${port}`));
+  await stack.cron(new Date(Date.now() + 12 * 60_000));
+  assert.equal((await mailsOf('株式会社バッチ')).length, 1, 'never twice');
+});
+
+test('a failing mail API delays the mail but never loses or duplicates it', async () => {
+  const c = await customer('株式会社リトライ');
+  const token = await enrolledDevice(stack, c, '0e0000000003');
+  await stack.sink.control({ fail_next: 2, status: 500 });
+  assert.equal((await sendReport(stack, token, report('r-f', [beacon('e-f1')]))).status, 202);
+  await waitFor(() => stack.sql(`SELECT attempts FROM mails WHERE customer_id = '${c}'`)[0]?.attempts === 1);
+  let [row] = stack.sql(`SELECT status, last_error FROM mails WHERE customer_id = '${c}'`);
+  assert.equal(row.status, 'queued');
+  assert.match(row.last_error, /500/);
+  // The next attempts come from the cron sweep, after 30 s, then 60 s more.
+  await stack.cron(new Date(Date.now() + 40_000));
+  [row] = stack.sql(`SELECT status, attempts FROM mails WHERE customer_id = '${c}'`);
+  assert.deepEqual(row, { status: 'queued', attempts: 2 });
+  await stack.cron(new Date(Date.now() + 3 * 60_000));
+  [row] = stack.sql(`SELECT status, attempts FROM mails WHERE customer_id = '${c}'`);
+  assert.deepEqual(row, { status: 'sent', attempts: 3 });
+  assert.equal((await mailsOf('株式会社リトライ')).length, 1);
+  await stack.cron(new Date(Date.now() + 10 * 60_000));
+  assert.equal((await mailsOf('株式会社リトライ')).length, 1);
+});
+
+test("one customer's alerts never reach another customer's recipients", async () => {
+  const other = await admin(stack, '/api/v1/admin/customers', {
+    name: '株式会社よそ', service_start: '2026-11-01', alert_recipients: ['other@example.jp'],
+  });
+  assert.equal(other.status, 201);
+  const mails = await stack.sink.mails('other@example.jp');
+  assert.equal(mails.length, 0);
+  for (const m of await stack.sink.mails()) {
+    assert.ok(!m.to.includes('other@example.jp'));
+  }
+});

@@ -1,0 +1,363 @@
+//! Mail out of the outbox. A flush claims every pending notification of one customer for
+//! a new mail (one atomic UPDATE, so each notification goes into exactly one mail), writes
+//! the texts from `domain::mail`, and sends the mail through the HTTP email API of api-v1
+//! with the mail's id as `Idempotency-Key`. A failed or timed-out send stays queued and is
+//! retried by the cron sweep with backoff (`domain::delivery`); nothing is dropped. The
+//! `mails` table is the customer's delivery log.
+//!
+//! ★★★ is flushed right after the report that raised it (`wait_until`), the other tiers
+//! when their batch window has passed (cron).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use domain::delivery::retry_delay;
+use domain::mail::{self, AlertLine, Mail};
+use domain::report::{Action, Direction};
+use domain::severity::{RuleSet, Severity};
+use futures_util::future::{Either, select};
+use serde::Deserialize;
+use serde_json::json;
+use wasm_bindgen::JsValue;
+use worker::{D1Database, Delay, Env, Fetch, Headers, Method, Request, RequestInit};
+
+use crate::d1::{changes, named};
+use crate::secret::{hex, random};
+
+/// How long one call of the mail API may take before it counts as failed.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The mail settings of api-v1, read from the environment.
+struct MailApi {
+    url: String,
+    key: String,
+    from: String,
+    portal: String,
+}
+
+fn setting(env: &Env, key: &str) -> String {
+    env.secret(key)
+        .map(|s| s.to_string())
+        .or_else(|_| env.var(key).map(|v| v.to_string()))
+        .unwrap_or_default()
+}
+
+impl MailApi {
+    fn from_env(env: &Env) -> MailApi {
+        MailApi {
+            url: setting(env, "MAIL_API_URL")
+                .trim_end_matches('/')
+                .to_owned(),
+            key: setting(env, "MAIL_API_KEY"),
+            from: setting(env, "MAIL_FROM"),
+            portal: setting(env, "PUBLIC_URL").trim_end_matches('/').to_owned(),
+        }
+    }
+}
+
+fn ms(t: DateTime<Utc>) -> JsValue {
+    JsValue::from(t.timestamp_millis() as f64)
+}
+
+/// The cron part: flush every customer with a notification that is due, then retry the
+/// queued mails whose next attempt is due. Returns the mails sent.
+pub async fn run(env: &Env, now: DateTime<Utc>) -> worker::Result<usize> {
+    #[derive(Deserialize)]
+    struct Customer {
+        customer_id: String,
+    }
+    #[derive(Deserialize)]
+    struct Due {
+        id: String,
+    }
+    let db = env.d1("DB")?;
+    let customers: Vec<Customer> = db
+        .prepare(
+            "SELECT DISTINCT customer_id FROM notifications \
+             WHERE mail_id IS NULL AND due_at <= ?1",
+        )
+        .bind(&[ms(now)])?
+        .all()
+        .await?
+        .results()?;
+    for c in &customers {
+        flush_customer(env, &c.customer_id, now).await?;
+    }
+    let due: Vec<Due> = db
+        .prepare(
+            "SELECT id FROM mails WHERE status = 'queued' AND next_attempt_at <= ?1 \
+             ORDER BY next_attempt_at LIMIT 50",
+        )
+        .bind(&[ms(now)])?
+        .all()
+        .await?
+        .results()?;
+    let mut sent = 0;
+    for m in &due {
+        if send(env, &db, &m.id, now).await? {
+            sent += 1;
+        }
+    }
+    Ok(sent)
+}
+
+#[derive(Deserialize)]
+struct LineRow {
+    id: f64,
+    severity_rank: f64,
+    first_at: f64,
+    last_at: f64,
+    count: f64,
+    appliance: String,
+    host: String,
+    name: String,
+    action: String,
+    direction: String,
+    url: Option<String>,
+    file_name: Option<String>,
+    rule: String,
+}
+
+fn severity_of(rank: f64) -> Severity {
+    match rank as u8 {
+        0 => Severity::High,
+        1 => Severity::Medium,
+        2 => Severity::Low,
+        _ => Severity::Investigating,
+    }
+}
+
+fn time(ms: f64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms as i64).unwrap_or_default()
+}
+
+fn wire<T: serde::de::DeserializeOwned>(s: &str, fallback: T) -> T {
+    serde_json::from_value(json!(s)).unwrap_or(fallback)
+}
+
+impl LineRow {
+    fn line(&self, rules: &RuleSet) -> AlertLine {
+        let reason = rules
+            .rules
+            .iter()
+            .find(|r| r.id == self.rule)
+            .map_or(rules.otherwise.reason.clone(), |r| r.reason.clone());
+        AlertLine {
+            incident_id: format!("{}", self.id as i64),
+            severity: severity_of(self.severity_rank),
+            first_seen: time(self.first_at),
+            last_seen: time(self.last_at),
+            count: self.count as u32,
+            appliance: self.appliance.clone(),
+            host: (!self.host.is_empty()).then(|| self.host.clone()),
+            threat: self.name.clone(),
+            action: wire(&self.action, Action::Detected),
+            direction: wire(&self.direction, Direction::Inbound),
+            url: self.url.clone(),
+            file: self.file_name.clone(),
+            reason,
+        }
+    }
+}
+
+/// Claims every pending notification of `customer` for one new mail, writes it and sends
+/// it. Does nothing when nothing is pending (another flush got there first).
+pub async fn flush_customer(env: &Env, customer: &str, now: DateTime<Utc>) -> worker::Result<()> {
+    let db = env.d1("DB")?;
+    let mail_id = format!(
+        "ml_{}",
+        hex(&random::<16>().map_err(|_| worker::Error::RustError("random".into()))?)
+    );
+    let (id, cust, at) = (
+        JsValue::from(mail_id.as_str()),
+        JsValue::from(customer),
+        ms(now),
+    );
+    let args = [("mail", &id), ("customer", &cust), ("now", &at)];
+    let claimed = db
+        .batch(vec![
+            named(
+                &db,
+                "UPDATE notifications SET mail_id = :mail \
+                 WHERE customer_id = :customer AND mail_id IS NULL",
+                &args,
+            )?,
+            named(
+                &db,
+                "INSERT INTO mails (id, customer_id, kind, recipients, status, attempts, \
+                   next_attempt_at, created_at) \
+                 SELECT :mail, :customer, 'alert', \
+                   (SELECT json_group_array(email) FROM \
+                     (SELECT email FROM alert_recipients WHERE customer_id = :customer ORDER BY position)), \
+                   'queued', 0, :now, :now \
+                 WHERE EXISTS (SELECT 1 FROM notifications WHERE mail_id = :mail)",
+                &args,
+            )?,
+        ])
+        .await?;
+    if changes(claimed.first()) == 0 {
+        return Ok(());
+    }
+    #[derive(Deserialize)]
+    struct Company {
+        name: String,
+    }
+    let company = db
+        .prepare("SELECT name FROM customers WHERE id = ?1")
+        .bind(std::slice::from_ref(&cust))?
+        .first::<Company>(None)
+        .await?
+        .map_or_else(String::new, |c| c.name);
+    let rows: Vec<LineRow> = db
+        .prepare(
+            "SELECT i.id, i.severity_rank, i.first_at, i.last_at, i.count, d.name AS appliance, \
+               i.host, i.name, i.action, i.direction, i.url, i.file_name, i.rule \
+             FROM notifications n JOIN incidents i ON i.id = n.incident_id \
+             JOIN devices d ON d.id = i.device_id \
+             WHERE n.mail_id = ?1 ORDER BY i.severity_rank, i.first_at",
+        )
+        .bind(std::slice::from_ref(&id))?
+        .all()
+        .await?
+        .results()?;
+    let rules = RuleSet::v1();
+    let lines: Vec<AlertLine> = rows.iter().map(|r| r.line(&rules)).collect();
+    let api = MailApi::from_env(env);
+    let Mail {
+        subject,
+        text,
+        html,
+    } = mail::alert_batch(&company, &lines, &api.portal);
+    db.prepare("UPDATE mails SET subject = ?2, text = ?3, html = ?4 WHERE id = ?1")
+        .bind(&[
+            id.clone(),
+            subject.as_str().into(),
+            text.as_str().into(),
+            html.as_str().into(),
+        ])?
+        .run()
+        .await?;
+    send(env, &db, &mail_id, now).await?;
+    Ok(())
+}
+
+/// One attempt to hand a queued mail to the mail API. True when it was accepted.
+pub async fn send(
+    env: &Env,
+    db: &D1Database,
+    mail_id: &str,
+    now: DateTime<Utc>,
+) -> worker::Result<bool> {
+    #[derive(Deserialize)]
+    struct Queued {
+        recipients: String,
+        subject: Option<String>,
+        text: Option<String>,
+        html: Option<String>,
+        attempts: f64,
+    }
+    let Some(m) = db
+        .prepare(
+            "SELECT recipients, subject, text, html, attempts FROM mails \
+             WHERE id = ?1 AND status = 'queued'",
+        )
+        .bind(&[mail_id.into()])?
+        .first::<Queued>(None)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let recipients: Vec<String> = serde_json::from_str(&m.recipients).unwrap_or_default();
+    if recipients.is_empty() {
+        db.prepare(
+            "UPDATE mails SET status = 'failed', last_error = 'no alert recipients' WHERE id = ?1",
+        )
+        .bind(&[mail_id.into()])?
+        .run()
+        .await?;
+        return Ok(false);
+    }
+    let api = MailApi::from_env(env);
+    let body = json!({
+        "from": api.from,
+        "to": recipients,
+        "subject": m.subject.unwrap_or_default(),
+        "text": m.text.unwrap_or_default(),
+        "html": m.html.unwrap_or_default(),
+    });
+    let outcome = post(&api, mail_id, &body.to_string()).await;
+    let attempts = m.attempts as u32 + 1;
+    match outcome {
+        Ok(()) => {
+            db.prepare(
+                "UPDATE mails SET status = 'sent', attempts = ?2, sent_at = ?3, last_error = NULL \
+                 WHERE id = ?1 AND status = 'queued'",
+            )
+            .bind(&[mail_id.into(), f64::from(attempts).into(), ms(now)])?
+            .run()
+            .await?;
+            Ok(true)
+        }
+        Err(error) => {
+            worker::console_warn!("mail {mail_id}: attempt {attempts} failed: {error}");
+            let next = now + retry_delay(attempts);
+            db.prepare(
+                "UPDATE mails SET attempts = ?2, next_attempt_at = ?3, last_error = ?4 \
+                 WHERE id = ?1 AND status = 'queued'",
+            )
+            .bind(&[
+                mail_id.into(),
+                f64::from(attempts).into(),
+                ms(next),
+                error.as_str().into(),
+            ])?
+            .run()
+            .await?;
+            Ok(false)
+        }
+    }
+}
+
+/// `POST {MAIL_API_URL}/emails`; any answer but 2xx, or no answer within the timeout, is
+/// an error described in a few words (kept in the delivery log).
+async fn post(api: &MailApi, mail_id: &str, body: &str) -> Result<(), String> {
+    let attempt = async {
+        let headers = Headers::new();
+        headers
+            .set("content-type", "application/json")
+            .map_err(|e| e.to_string())?;
+        headers
+            .set("authorization", &format!("Bearer {}", api.key))
+            .map_err(|e| e.to_string())?;
+        headers
+            .set("idempotency-key", mail_id)
+            .map_err(|e| e.to_string())?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post)
+            .with_headers(headers)
+            .with_body(Some(JsValue::from_str(body)));
+        let request = Request::new_with_init(&format!("{}/emails", api.url), &init)
+            .map_err(|e| format!("bad mail API URL: {e}"))?;
+        let mut response = Fetch::Request(request)
+            .send()
+            .await
+            .map_err(|e| format!("mail API unreachable: {e}"))?;
+        let status = response.status_code();
+        // Read the body so the connection is released either way.
+        let _ = response.text().await;
+        if (200..300).contains(&status) {
+            Ok(())
+        } else {
+            Err(format!("mail API answered HTTP {status}"))
+        }
+    };
+    let attempt = Box::pin(attempt);
+    let timeout = Box::pin(Delay::from(SEND_TIMEOUT));
+    match select(attempt, timeout).await {
+        Either::Left((outcome, _)) => outcome,
+        Either::Right(_) => Err(format!(
+            "mail API did not answer within {} s",
+            SEND_TIMEOUT.as_secs()
+        )),
+    }
+}
