@@ -11,7 +11,9 @@ let stack;
 const RECIPIENTS = ['it@example.jp', 'boss@example.jp', 'vendor@example.jp'];
 
 before(async () => {
-  stack = await startStack({ seed: false });
+  // Appliance-down notices have a file of their own (downtime.test.mjs): here they would
+  // take the mail sink's injected faults meant for alert mails.
+  stack = await startStack({ seed: false, vars: { OFFLINE_AFTER_MIN: '100000' } });
 });
 after(async () => { await stack?.stop(); });
 
@@ -120,4 +122,21 @@ test("one customer's alerts never reach another customer's recipients", async ()
   for (const m of await stack.sink.mails()) {
     assert.ok(!m.to.includes('other@example.jp'));
   }
+});
+
+test('a mail API that does not answer counts as a failed attempt and is retried', async () => {
+  const c = await customer('株式会社タイムアウト');
+  const token = await enrolledDevice(stack, c, '0e0000000005');
+  await stack.sink.control({ fail_next: 1, status: 200, delay_ms: 12_000 });
+  assert.equal((await sendReport(stack, token, report('r-t', [beacon('e-t1')]))).status, 202);
+  await waitFor(() => stack.sql(`SELECT attempts FROM mails WHERE customer_id = '${c}'`)[0]?.attempts === 1, 20_000);
+  const [row] = stack.sql(`SELECT status, last_error FROM mails WHERE customer_id = '${c}'`);
+  assert.equal(row.status, 'queued');
+  assert.match(row.last_error, /did not answer/);
+  // The slow request was accepted late by the sink; the retry carries the same
+  // Idempotency-Key, so there is still exactly one mail.
+  await new Promise((r) => setTimeout(r, 2500));
+  await stack.cron(new Date(Date.now() + 60_000));
+  assert.equal(stack.sql(`SELECT status FROM mails WHERE customer_id = '${c}'`)[0].status, 'sent');
+  assert.equal((await mailsOf('株式会社タイムアウト')).length, 1);
 });

@@ -2,7 +2,8 @@
 //! does not parse falls back to the default with a logged warning: a typo must never turn
 //! a limit off or delete data early.
 
-use chrono::TimeDelta;
+use chrono::{NaiveTime, TimeDelta};
+use domain::downtime::Policy;
 use domain::ratelimit::Limit;
 use domain::retention;
 use worker::Env;
@@ -37,6 +38,22 @@ impl Alerts {
             batch_window: TimeDelta::seconds(number(env, "ALERT_BATCH_WINDOW_S", 300i64).max(0)),
             incident_window: TimeDelta::minutes(number(env, "INCIDENT_WINDOW_MIN", 60i64).max(1)),
         }
+    }
+}
+
+/// `OFFLINE_AFTER_MIN` (5) and `OFFLINE_DAILY_AT` (`09:00`, Asia/Tokyo): when an
+/// appliance counts as down, and when the daily re-notice goes out.
+pub fn downtime(env: &Env) -> Policy {
+    let d = Policy::default();
+    let daily_at = env
+        .var("OFFLINE_DAILY_AT")
+        .ok()
+        .and_then(|v| NaiveTime::parse_from_str(v.to_string().trim(), "%H:%M").ok())
+        .unwrap_or(d.daily_at);
+    Policy {
+        threshold: TimeDelta::minutes(number(env, "OFFLINE_AFTER_MIN", 5i64).max(1)),
+        daily_at,
+        ..d
     }
 }
 

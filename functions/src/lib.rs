@@ -22,6 +22,7 @@ mod d1;
 mod devclock;
 mod device;
 mod device_cache;
+mod downtime;
 mod error;
 mod health;
 mod notify;

@@ -28,11 +28,11 @@ use crate::secret::{hex, random};
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The mail settings of api-v1, read from the environment.
-struct MailApi {
+pub(crate) struct MailApi {
     url: String,
     key: String,
     from: String,
-    portal: String,
+    pub(crate) portal: String,
 }
 
 fn setting(env: &Env, key: &str) -> String {
@@ -43,7 +43,7 @@ fn setting(env: &Env, key: &str) -> String {
 }
 
 impl MailApi {
-    fn from_env(env: &Env) -> MailApi {
+    pub(crate) fn from_env(env: &Env) -> MailApi {
         MailApi {
             url: setting(env, "MAIL_API_URL")
                 .trim_end_matches('/')
@@ -55,7 +55,7 @@ impl MailApi {
     }
 }
 
-fn ms(t: DateTime<Utc>) -> JsValue {
+pub(crate) fn ms(t: DateTime<Utc>) -> JsValue {
     JsValue::from(t.timestamp_millis() as f64)
 }
 
@@ -160,14 +160,17 @@ impl LineRow {
     }
 }
 
+/// A fresh mail id, also the mail API's `Idempotency-Key`.
+pub(crate) fn new_mail_id() -> worker::Result<String> {
+    let bytes = random::<16>().map_err(|_| worker::Error::RustError("random bytes".into()))?;
+    Ok(format!("ml_{}", hex(&bytes)))
+}
+
 /// Claims every pending notification of `customer` for one new mail, writes it and sends
 /// it. Does nothing when nothing is pending (another flush got there first).
 pub async fn flush_customer(env: &Env, customer: &str, now: DateTime<Utc>) -> worker::Result<()> {
     let db = env.d1("DB")?;
-    let mail_id = format!(
-        "ml_{}",
-        hex(&random::<16>().map_err(|_| worker::Error::RustError("random".into()))?)
-    );
+    let mail_id = new_mail_id()?;
     let (id, cust, at) = (
         JsValue::from(mail_id.as_str()),
         JsValue::from(customer),

@@ -8,7 +8,7 @@ use domain::offline::{DEFAULT_THRESHOLD, count_offline};
 use serde::{Deserialize, Serialize};
 use worker::Env;
 
-use crate::{config, notify, retention};
+use crate::{config, downtime, notify, retention};
 
 const LAST_SWEEP_KEY: &str = "sweep:last";
 
@@ -24,6 +24,9 @@ pub struct Summary {
     /// Mails handed to the mail API in this tick (batched alerts and retries).
     #[serde(default)]
     pub mails_sent: usize,
+    /// Appliance notices (down, still down, recovered) queued in this tick.
+    #[serde(default)]
+    pub appliance_notices: usize,
 }
 
 #[derive(Deserialize)]
@@ -47,6 +50,7 @@ pub async fn sweep(env: &Env, now: DateTime<Utc>) -> worker::Result<Summary> {
         devices: rows.len(),
         offline,
         deleted: retention::sweep(&db, config::Retention::from_env(env), now).await?,
+        appliance_notices: downtime::sweep(env, now).await?,
         mails_sent: notify::run(env, now).await?,
     };
     env.kv("KV")?
