@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack } from './stack.mjs';
-import { admin, enrolledDevice, sendReport, report, threat } from './devices.mjs';
+import { admin, newCustomer, enrolledDevice, sendReport, report, threat } from './devices.mjs';
 
 let stack;
 const RECIPIENTS = ['it@example.jp', 'boss@example.jp', 'vendor@example.jp'];
@@ -17,13 +17,7 @@ before(async () => {
 });
 after(async () => { await stack?.stop(); });
 
-async function customer(name) {
-  const res = await admin(stack, '/api/v1/admin/customers', {
-    name, service_start: '2026-11-01', alert_recipients: RECIPIENTS,
-  });
-  assert.equal(res.status, 201);
-  return (await res.json()).customer_id;
-}
+const customer = (name) => newCustomer(stack, name, RECIPIENTS);
 
 const beacon = (id, overrides = {}) => threat(id, {
   direction: 'outbound', action: 'detected',

@@ -9,9 +9,9 @@ export function admin(stack, path, body) {
   });
 }
 
-export async function newCustomer(stack, name = '株式会社テスト') {
+export async function newCustomer(stack, name = '株式会社テスト', recipients = ['it@example.jp']) {
   const res = await admin(stack, '/api/v1/admin/customers', {
-    name, service_start: '2026-11-01', alert_recipients: ['it@example.jp'],
+    name, service_start: '2026-11-01', alert_recipients: recipients,
   });
   assert.equal(res.status, 201);
   return (await res.json()).customer_id;
