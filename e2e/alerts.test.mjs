@@ -134,3 +134,43 @@ test('a mail API that does not answer counts as a failed attempt and is retried'
   assert.equal(stack.sql(`SELECT status FROM mails WHERE customer_id = '${c}'`)[0].status, 'sent');
   assert.equal((await mailsOf('株式会社タイムアウト')).length, 1);
 });
+
+test('an alert under investigation is mailed ※調査中※, then its result; an upgrade to ★★★ is recorded', async () => {
+  const c = await customer('株式会社ちょうさ');
+  const token = await enrolledDevice(stack, c, '0e0000000006');
+  const odd = threat('e-odd', {
+    direction: 'outbound', action: 'detected',
+    threat: { name: 'Unusual TLS pattern', signature_id: '9000001', category: 'new-kind', vendor_severity: 'high' },
+  });
+  assert.equal((await sendReport(stack, token, report('r-odd', [odd]))).status, 202);
+  await stack.cron(new Date(Date.now() + 6 * 60_000));
+  let mails = await mailsOf('株式会社ちょうさ');
+  assert.equal(mails.length, 1);
+  assert.match(mails[0].subject, /※調査中※/);
+  const [incident] = stack.sql(`SELECT id, severity_rank FROM incidents WHERE customer_id = '${c}'`);
+  assert.equal(incident.severity_rank, 3);
+
+  const review = (id, body, token_ = stack.settings.OPERATOR_TOKEN) => fetch(`${stack.url}/api/v1/admin/incidents/${id}/investigation`, {
+    method: 'POST', body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token_}` },
+  });
+  const finding = { finding: '該当端末のフルスキャンで\nトロイの木馬を検出しました。', severity: 'high', by: '運用担当 山田' };
+  assert.equal((await review(incident.id, finding, 'wrong')).status, 401);
+  assert.equal((await review(999999, finding)).status, 404);
+  const bad = await review(incident.id, { ...finding, severity: 'urgent' });
+  assert.equal(bad.status, 400);
+  assert.equal((await bad.json()).error.path, '$.severity');
+
+  const res = await review(incident.id, finding);
+  assert.equal(res.status, 201);
+  const body = await res.json();
+  assert.deepEqual([body.severity, body.previous_severity], ['high', 'investigating']);
+  assert.equal(stack.sql(`SELECT severity_rank FROM incidents WHERE id = ${incident.id}`)[0].severity_rank, 0);
+  const [record] = stack.sql(`SELECT old_rank, new_rank, reviewer, finding FROM incident_reviews WHERE incident_id = ${incident.id}`);
+  assert.deepEqual([record.old_rank, record.new_rank, record.reviewer], [3, 0, '運用担当 山田']);
+  mails = await mailsOf('株式会社ちょうさ');
+  assert.equal(mails.length, 2);
+  assert.match(mails[1].subject, /★★★/);
+  assert.match(mails[1].text, /トロイの木馬/);
+  assert.deepEqual([...mails[1].to].sort(), [...RECIPIENTS].sort());
+});

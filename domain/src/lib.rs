@@ -15,4 +15,5 @@ pub mod offline;
 pub mod ratelimit;
 pub mod report;
 pub mod retention;
+pub mod review;
 pub mod severity;

@@ -28,6 +28,7 @@ mod health;
 mod notify;
 mod reports;
 mod retention;
+mod review;
 mod secret;
 mod sweep;
 
@@ -135,6 +136,10 @@ fn api_routes<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> 
         .route(
             "/api/v1/device/reports",
             post(reports::post).fallback(error::post_only),
+        )
+        .route(
+            "/api/v1/admin/incidents/{incident_id}/investigation",
+            post(review::record).fallback(error::post_only),
         )
         .route("/__cron", get(devclock::run))
         .route("/api/v1", any(error::not_found))

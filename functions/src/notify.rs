@@ -102,9 +102,11 @@ pub async fn run(env: &Env, now: DateTime<Utc>) -> worker::Result<usize> {
 }
 
 #[derive(Deserialize)]
-struct LineRow {
+pub(crate) struct LineRow {
     id: f64,
-    severity_rank: f64,
+    pub(crate) customer_id: String,
+    pub(crate) company: String,
+    pub(crate) severity_rank: f64,
     first_at: f64,
     last_at: f64,
     count: f64,
@@ -118,7 +120,7 @@ struct LineRow {
     rule: String,
 }
 
-fn severity_of(rank: f64) -> Severity {
+pub(crate) fn severity_of(rank: f64) -> Severity {
     match rank as u8 {
         0 => Severity::High,
         1 => Severity::Medium,
@@ -135,8 +137,24 @@ fn wire<T: serde::de::DeserializeOwned>(s: &str, fallback: T) -> T {
     serde_json::from_value(json!(s)).unwrap_or(fallback)
 }
 
+/// The columns an `AlertLine` is made of, from `incidents i`, `devices d`, `customers c`.
+const LINE_COLUMNS: &str = "i.id, i.customer_id, c.name AS company, i.severity_rank, \
+     i.first_at, i.last_at, i.count, d.name AS appliance, i.host, i.name, i.action, \
+     i.direction, i.url, i.file_name, i.rule";
+
+/// One incident as a mail shows it, or `None` for an unknown id.
+pub(crate) async fn incident(db: &D1Database, id: f64) -> worker::Result<Option<LineRow>> {
+    db.prepare(format!(
+        "SELECT {LINE_COLUMNS} FROM incidents i JOIN devices d ON d.id = i.device_id \
+         JOIN customers c ON c.id = i.customer_id WHERE i.id = ?1"
+    ))
+    .bind(&[id.into()])?
+    .first::<LineRow>(None)
+    .await
+}
+
 impl LineRow {
-    fn line(&self, rules: &RuleSet) -> AlertLine {
+    pub(crate) fn line(&self, rules: &RuleSet) -> AlertLine {
         let reason = rules
             .rules
             .iter()
@@ -201,36 +219,25 @@ pub async fn flush_customer(env: &Env, customer: &str, now: DateTime<Utc>) -> wo
     if changes(claimed.first()) == 0 {
         return Ok(());
     }
-    #[derive(Deserialize)]
-    struct Company {
-        name: String,
-    }
-    let company = db
-        .prepare("SELECT name FROM customers WHERE id = ?1")
-        .bind(std::slice::from_ref(&cust))?
-        .first::<Company>(None)
-        .await?
-        .map_or_else(String::new, |c| c.name);
     let rows: Vec<LineRow> = db
-        .prepare(
-            "SELECT i.id, i.severity_rank, i.first_at, i.last_at, i.count, d.name AS appliance, \
-               i.host, i.name, i.action, i.direction, i.url, i.file_name, i.rule \
-             FROM notifications n JOIN incidents i ON i.id = n.incident_id \
-             JOIN devices d ON d.id = i.device_id \
-             WHERE n.mail_id = ?1 ORDER BY i.severity_rank, i.first_at",
-        )
+        .prepare(format!(
+            "SELECT {LINE_COLUMNS} FROM notifications n JOIN incidents i ON i.id = n.incident_id \
+             JOIN devices d ON d.id = i.device_id JOIN customers c ON c.id = i.customer_id \
+             WHERE n.mail_id = ?1 ORDER BY i.severity_rank, i.first_at"
+        ))
         .bind(std::slice::from_ref(&id))?
         .all()
         .await?
         .results()?;
     let rules = RuleSet::v1();
     let lines: Vec<AlertLine> = rows.iter().map(|r| r.line(&rules)).collect();
+    let company = rows.first().map_or("", |r| r.company.as_str());
     let api = MailApi::from_env(env);
     let Mail {
         subject,
         text,
         html,
-    } = mail::alert_batch(&company, &lines, &api.portal);
+    } = mail::alert_batch(company, &lines, &api.portal);
     db.prepare("UPDATE mails SET subject = ?2, text = ?3, html = ?4 WHERE id = ?1")
         .bind(&[
             id.clone(),
