@@ -12,6 +12,7 @@ pub mod ingest;
 pub mod jst;
 pub mod mail;
 pub mod offline;
+pub mod outbox;
 pub mod ratelimit;
 pub mod report;
 pub mod retention;

@@ -13,6 +13,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use domain::delivery::retry_delay;
 use domain::mail::{self, AlertLine, Mail};
+use domain::outbox::{Pending, due_customers};
 use domain::report::{Action, Direction};
 use domain::severity::{RuleSet, Severity};
 use futures_util::future::{Either, select};
@@ -63,25 +64,28 @@ pub(crate) fn ms(t: DateTime<Utc>) -> JsValue {
 /// queued mails whose next attempt is due. Returns the mails sent.
 pub async fn run(env: &Env, now: DateTime<Utc>) -> worker::Result<usize> {
     #[derive(Deserialize)]
-    struct Customer {
+    struct PendingRow {
         customer_id: String,
+        due_at: f64,
     }
     #[derive(Deserialize)]
     struct Due {
         id: String,
     }
     let db = env.d1("DB")?;
-    let customers: Vec<Customer> = db
-        .prepare(
-            "SELECT DISTINCT customer_id FROM notifications \
-             WHERE mail_id IS NULL AND due_at <= ?1",
-        )
-        .bind(&[ms(now)])?
+    let pending: Vec<Pending> = db
+        .prepare("SELECT customer_id, min(due_at) AS due_at FROM notifications WHERE mail_id IS NULL GROUP BY customer_id")
         .all()
         .await?
-        .results()?;
-    for c in &customers {
-        flush_customer(env, &c.customer_id, now).await?;
+        .results::<PendingRow>()?
+        .into_iter()
+        .map(|r| Pending {
+            customer: r.customer_id,
+            due_at: time(r.due_at),
+        })
+        .collect();
+    for customer in due_customers(&pending, now) {
+        flush_customer(env, &customer, now).await?;
     }
     let due: Vec<Due> = db
         .prepare(

@@ -16,6 +16,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use domain::ingest::{Rows, THREAT_COLUMNS, USAGE_COLUMNS};
+use domain::outbox;
 use domain::ratelimit::{self, Bucket};
 use domain::report::{ReportError, parse_report};
 use domain::severity::{RuleSet, Severity};
@@ -184,7 +185,11 @@ pub async fn post(
     let tokens = JsValue::from(bucket.tokens);
     let rules_version = JsValue::from(f64::from(rules.version));
     let incident_window = JsValue::from(alerts.incident_window.num_milliseconds() as f64);
-    let batch_window = JsValue::from(alerts.batch_window.num_milliseconds() as f64);
+    let due = |s: Severity| outbox::due_at(s, now, alerts.batch_window).timestamp_millis() as f64;
+    let (due_high, due_later) = (
+        JsValue::from(due(Severity::High)),
+        JsValue::from(due(Severity::Medium)),
+    );
     let token_hash_arg = JsValue::from(token_hash.as_str());
     let args = [
         ("token", &token_hash_arg),
@@ -203,7 +208,8 @@ pub async fn post(
         ("clients", &clients),
         ("rules_version", &rules_version),
         ("incident_window", &incident_window),
-        ("batch_window", &batch_window),
+        ("due_high", &due_high),
+        ("due_later", &due_later),
     ];
     let statement = |sql: &str| named(&db, sql, &args);
 
@@ -273,7 +279,7 @@ pub async fn post(
             statement(
                 "INSERT INTO notifications (customer_id, incident_id, rank, due_at, created_at) \
                  SELECT customer_id, id, severity_rank, \
-                   CASE WHEN severity_rank = 0 THEN :now ELSE :now + :batch_window END, :now \
+                   CASE WHEN severity_rank = 0 THEN :due_high ELSE :due_later END, :now \
                  FROM incidents \
                  WHERE device_id = :device AND batch = :batch AND closed_at IS NULL",
             )?,
