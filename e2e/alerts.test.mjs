@@ -174,3 +174,21 @@ test('an alert under investigation is mailed ※調査中※, then its result; a
   assert.match(mails[1].text, /トロイの木馬/);
   assert.deepEqual([...mails[1].to].sort(), [...RECIPIENTS].sort());
 });
+
+test('a flush that stopped after claiming its alerts is completed by the sweep, not lost', async () => {
+  const c = await customer('株式会社ちゅうだん');
+  const token = await enrolledDevice(stack, c, '0e0000000007');
+  assert.equal((await sendReport(stack, token, report('r-half', [scan('e-half', '2010999', 8080)]))).status, 202);
+  // What a flush cut off between its two steps leaves: claimed notifications and a queued
+  // mail without texts.
+  stack.sql(`INSERT INTO mails (id, customer_id, kind, recipients, status, attempts, next_attempt_at, created_at)
+             VALUES ('ml_half', '${c}', 'alert', '${JSON.stringify(RECIPIENTS)}', 'queued', 0, 0, 0)`);
+  stack.sql(`UPDATE notifications SET mail_id = 'ml_half' WHERE customer_id = '${c}'`);
+  await stack.cron(new Date(Date.now() + 60_000));
+  const [row] = stack.sql("SELECT status, subject FROM mails WHERE id = 'ml_half'");
+  assert.equal(row.status, 'sent');
+  assert.match(row.subject, /★☆☆/);
+  const mails = await mailsOf('株式会社ちゅうだん');
+  assert.equal(mails.length, 1);
+  assert.match(mails[0].text, /port 8080/);
+});

@@ -7,7 +7,7 @@
 //! were waiting, and no customer gets two mails where one would do. The Worker claims the
 //! notifications for the mail in one atomic statement, so each is mailed exactly once.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -31,15 +31,18 @@ pub struct Pending {
     pub due_at: DateTime<Utc>,
 }
 
-/// The customers to mail at `now`: those with at least one notification due, each once.
+/// The customers to mail at `now`: those with at least one notification due, each once,
+/// the longest waiting first (a tick that cannot flush them all leaves the newest).
 pub fn due_customers(pending: &[Pending], now: DateTime<Utc>) -> Vec<String> {
-    pending
-        .iter()
-        .filter(|p| p.due_at <= now)
-        .map(|p| p.customer.clone())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect()
+    let mut oldest: BTreeMap<&str, DateTime<Utc>> = BTreeMap::new();
+    for p in pending.iter().filter(|p| p.due_at <= now) {
+        let due = oldest.entry(p.customer.as_str()).or_insert(p.due_at);
+        *due = (*due).min(p.due_at);
+    }
+    let mut customers: Vec<(DateTime<Utc>, &str)> =
+        oldest.into_iter().map(|(c, d)| (d, c)).collect();
+    customers.sort();
+    customers.into_iter().map(|(_, c)| c.to_owned()).collect()
 }
 
 #[cfg(test)]
@@ -69,6 +72,8 @@ mod tests {
         };
         let pending = [p("a", 0), p("a", -5), p("b", 60), p("c", -1)];
         assert_eq!(due_customers(&pending, t0()), ["a", "c"]);
+        let waiting_longer = [p("a", -1), p("c", -9)];
+        assert_eq!(due_customers(&waiting_longer, t0()), ["c", "a"]);
     }
 
     /// One simulated notification: customer, tier, minute it is raised.

@@ -25,6 +25,10 @@ use worker::{D1Database, Delay, Env, Fetch, Headers, Method, Request, RequestIni
 use crate::d1::{changes, named};
 use crate::secret::{hex, random};
 
+/// Customers flushed per cron tick at most: each flush costs about five D1 queries and one
+/// subrequest, and one invocation may make about a thousand of each (paid plan).
+const FLUSHES_PER_TICK: usize = 100;
+
 /// How long one call of the mail API may take before it counts as failed.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -84,8 +88,16 @@ pub async fn run(env: &Env, now: DateTime<Utc>) -> worker::Result<usize> {
             due_at: time(r.due_at),
         })
         .collect();
-    for customer in due_customers(&pending, now) {
-        flush_customer(env, &customer, now).await?;
+    let mut sent = 0;
+    // Bounded per tick (D1 queries and subrequests per invocation are limited); the rest
+    // are flushed at the next tick, earliest due first.
+    for customer in due_customers(&pending, now)
+        .into_iter()
+        .take(FLUSHES_PER_TICK)
+    {
+        if flush_customer(env, &customer, now).await? {
+            sent += 1;
+        }
     }
     let due: Vec<Due> = db
         .prepare(
@@ -96,7 +108,6 @@ pub async fn run(env: &Env, now: DateTime<Utc>) -> worker::Result<usize> {
         .all()
         .await?
         .results()?;
-    let mut sent = 0;
     for m in &due {
         if send(env, &db, &m.id, now).await? {
             sent += 1;
@@ -189,8 +200,9 @@ pub(crate) fn new_mail_id() -> worker::Result<String> {
 }
 
 /// Claims every pending notification of `customer` for one new mail, writes it and sends
-/// it. Does nothing when nothing is pending (another flush got there first).
-pub async fn flush_customer(env: &Env, customer: &str, now: DateTime<Utc>) -> worker::Result<()> {
+/// it; true when the mail API took it. Does nothing when nothing is pending (another flush
+/// got there first).
+pub async fn flush_customer(env: &Env, customer: &str, now: DateTime<Utc>) -> worker::Result<bool> {
     let db = env.d1("DB")?;
     let mail_id = new_mail_id()?;
     let (id, cust, at) = (
@@ -221,8 +233,17 @@ pub async fn flush_customer(env: &Env, customer: &str, now: DateTime<Utc>) -> wo
         ])
         .await?;
     if changes(claimed.first()) == 0 {
-        return Ok(());
+        return Ok(false);
     }
+    render(env, &db, &mail_id).await?;
+    send(env, &db, &mail_id, now).await
+}
+
+/// Writes the texts of an alert mail from the notifications it claimed. Called right after
+/// the claim, and again by `send` for a mail whose texts are missing (a flush that stopped
+/// between claiming and writing), so a claimed notification is always mailed.
+async fn render(env: &Env, db: &D1Database, mail_id: &str) -> worker::Result<()> {
+    let id = JsValue::from(mail_id);
     let rows: Vec<LineRow> = db
         .prepare(format!(
             "SELECT {LINE_COLUMNS} FROM notifications n JOIN incidents i ON i.id = n.incident_id \
@@ -251,7 +272,6 @@ pub async fn flush_customer(env: &Env, customer: &str, now: DateTime<Utc>) -> wo
         ])?
         .run()
         .await?;
-    send(env, &db, &mail_id, now).await?;
     Ok(())
 }
 
@@ -264,23 +284,32 @@ pub async fn send(
 ) -> worker::Result<bool> {
     #[derive(Deserialize)]
     struct Queued {
+        kind: String,
         recipients: String,
         subject: Option<String>,
         text: Option<String>,
         html: Option<String>,
         attempts: f64,
     }
-    let Some(m) = db
-        .prepare(
-            "SELECT recipients, subject, text, html, attempts FROM mails \
+    let load = || async {
+        db.prepare(
+            "SELECT kind, recipients, subject, text, html, attempts FROM mails \
              WHERE id = ?1 AND status = 'queued'",
         )
         .bind(&[mail_id.into()])?
         .first::<Queued>(None)
-        .await?
-    else {
+        .await
+    };
+    let Some(mut m) = load().await? else {
         return Ok(false);
     };
+    if m.subject.is_none() && m.kind == "alert" {
+        render(env, db, mail_id).await?;
+        m = match load().await? {
+            Some(m) => m,
+            None => return Ok(false),
+        };
+    }
     let recipients: Vec<String> = serde_json::from_str(&m.recipients).unwrap_or_default();
     if recipients.is_empty() {
         db.prepare(

@@ -331,7 +331,10 @@ pub async fn post(
         // ★★★ is mailed now, not at the next cron tick; the device need not wait for it.
         let (env, customer) = (env.clone(), device.customer_id.clone());
         ctx.wait_until(async move {
-            if let Err(e) = notify::flush_customer(&env, &customer, Utc::now()).await {
+            if let Err(e) = notify::flush_customer(&env, &customer, Utc::now())
+                .await
+                .map(drop)
+            {
                 worker::console_error!("mailing the ★★★ alert of {customer}: {e}");
             }
         });

@@ -4,7 +4,7 @@
 //! D1 and KV are wired.
 
 use chrono::{DateTime, Utc};
-use domain::offline::{DEFAULT_THRESHOLD, count_offline};
+use domain::offline::count_offline;
 use serde::{Deserialize, Serialize};
 use worker::Env;
 
@@ -21,7 +21,7 @@ pub struct Summary {
     /// Rows the retention rule deleted in this tick.
     #[serde(default)]
     pub deleted: usize,
-    /// Mails handed to the mail API in this tick (batched alerts and retries).
+    /// Alert mails handed to the mail API in this tick (batches and retries).
     #[serde(default)]
     pub mails_sent: usize,
     /// Appliance notices (down, still down, recovered) queued in this tick.
@@ -44,7 +44,7 @@ pub async fn sweep(env: &Env, now: DateTime<Utc>) -> worker::Result<Summary> {
     let last_seen = rows
         .iter()
         .map(|r| r.last_seen_at.and_then(DateTime::from_timestamp_millis));
-    let offline = count_offline(last_seen, now, DEFAULT_THRESHOLD);
+    let offline = count_offline(last_seen, now, config::downtime(env).threshold);
     let summary = Summary {
         at: domain::jst::rfc3339(now),
         devices: rows.len(),
