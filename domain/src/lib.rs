@@ -1,6 +1,7 @@
 //! mimamori's pure core: the rules of the service, free of I/O, clocks and randomness,
 //! so that they are tested and benchmarked natively and run unchanged on wasm32.
 
+pub mod account;
 pub mod customer;
 pub mod delivery;
 pub mod device;
