@@ -1,5 +1,6 @@
 //! Small helpers around D1: named parameters, and reading what a batch did.
 
+use chrono::{DateTime, Utc};
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, D1Result};
 
@@ -54,4 +55,14 @@ pub fn named(
         })
         .collect::<worker::Result<Vec<JsValue>>>()?;
     db.prepare(out).bind(&values)
+}
+
+/// A time as D1 stores it: integer milliseconds since the epoch (UTC).
+pub fn ms(t: DateTime<Utc>) -> JsValue {
+    JsValue::from(t.timestamp_millis() as f64)
+}
+
+/// A stored millisecond time read back; `None` when out of range.
+pub fn time(ms: f64) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms as i64)
 }

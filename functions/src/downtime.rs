@@ -6,14 +6,14 @@
 
 use chrono::{DateTime, Utc};
 use domain::downtime::{Decision, Down, Notice, decide};
-use domain::mail::{Mail, appliance_notice};
+use domain::mail::appliance_notice;
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::Env;
 
 use crate::config;
-use crate::d1::named;
-use crate::notify::{self, MailApi, ms, new_mail_id};
+use crate::d1::{ms, time};
+use crate::notify::{self, MailApi, new_mail_id};
 
 #[derive(Deserialize)]
 struct Row {
@@ -26,10 +26,6 @@ struct Row {
     first_notice_at: Option<f64>,
     last_notice_at: Option<f64>,
     daily_done: Option<f64>,
-}
-
-fn time(ms: f64) -> Option<DateTime<Utc>> {
-    DateTime::from_timestamp_millis(ms as i64)
 }
 
 impl Row {
@@ -92,45 +88,21 @@ pub async fn sweep(env: &Env, now: DateTime<Utc>) -> worker::Result<usize> {
                 ])?,
         }];
         if let Some(n) = notice {
-            let Mail {
-                subject,
-                text,
-                html,
-            } = appliance_notice(&row.company, &row.name, &row.id, last_seen, n, now, &portal);
+            let mail =
+                appliance_notice(&row.company, &row.name, &row.id, last_seen, n, now, &portal);
             let mail_id = new_mail_id()?;
             let kind = match n {
                 Notice::WentDown => "appliance_down",
                 Notice::StillDown => "appliance_still_down",
                 Notice::Recovered => "appliance_recovered",
             };
-            let (id, customer, at) = (
-                JsValue::from(mail_id.as_str()),
-                JsValue::from(row.customer_id.as_str()),
-                ms(now),
-            );
-            let (kind, subject, text, html) = (
-                JsValue::from(kind),
-                JsValue::from(subject.as_str()),
-                JsValue::from(text.as_str()),
-                JsValue::from(html.as_str()),
-            );
-            statements.push(named(
+            statements.push(notify::queue(
                 &db,
-                "INSERT INTO mails (id, customer_id, kind, recipients, subject, text, html, \
-                   status, attempts, next_attempt_at, created_at) \
-                 SELECT :mail, :customer, :kind, \
-                   (SELECT json_group_array(email) FROM \
-                     (SELECT email FROM alert_recipients WHERE customer_id = :customer ORDER BY position)), \
-                   :subject, :text, :html, 'queued', 0, :now, :now",
-                &[
-                    ("mail", &id),
-                    ("customer", &customer),
-                    ("kind", &kind),
-                    ("subject", &subject),
-                    ("text", &text),
-                    ("html", &html),
-                    ("now", &at),
-                ],
+                &mail_id,
+                &row.customer_id,
+                kind,
+                &mail,
+                now,
             )?);
             queued.push(mail_id);
         }

@@ -20,9 +20,11 @@ use futures_util::future::{Either, select};
 use serde::Deserialize;
 use serde_json::json;
 use wasm_bindgen::JsValue;
-use worker::{D1Database, Delay, Env, Fetch, Headers, Method, Request, RequestInit};
+use worker::{
+    D1Database, D1PreparedStatement, Delay, Env, Fetch, Headers, Method, Request, RequestInit,
+};
 
-use crate::d1::{changes, named};
+use crate::d1::{changes, ms, named, time};
 use crate::secret::{hex, random};
 
 /// Customers flushed per cron tick at most: each flush costs about five D1 queries and one
@@ -60,10 +62,6 @@ impl MailApi {
     }
 }
 
-pub(crate) fn ms(t: DateTime<Utc>) -> JsValue {
-    JsValue::from(t.timestamp_millis() as f64)
-}
-
 /// The cron part: flush every customer with a notification that is due, then retry the
 /// queued mails whose next attempt is due. Returns the mails sent.
 pub async fn run(env: &Env, now: DateTime<Utc>) -> worker::Result<usize> {
@@ -85,7 +83,7 @@ pub async fn run(env: &Env, now: DateTime<Utc>) -> worker::Result<usize> {
         .into_iter()
         .map(|r| Pending {
             customer: r.customer_id,
-            due_at: time(r.due_at),
+            due_at: time(r.due_at).unwrap_or_default(),
         })
         .collect();
     let mut sent = 0;
@@ -135,19 +133,6 @@ pub(crate) struct LineRow {
     rule: String,
 }
 
-pub(crate) fn severity_of(rank: f64) -> Severity {
-    match rank as u8 {
-        0 => Severity::High,
-        1 => Severity::Medium,
-        2 => Severity::Low,
-        _ => Severity::Investigating,
-    }
-}
-
-fn time(ms: f64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(ms as i64).unwrap_or_default()
-}
-
 fn wire<T: serde::de::DeserializeOwned>(s: &str, fallback: T) -> T {
     serde_json::from_value(json!(s)).unwrap_or(fallback)
 }
@@ -177,9 +162,9 @@ impl LineRow {
             .map_or(rules.otherwise.reason.clone(), |r| r.reason.clone());
         AlertLine {
             incident_id: format!("{}", self.id as i64),
-            severity: severity_of(self.severity_rank),
-            first_seen: time(self.first_at),
-            last_seen: time(self.last_at),
+            severity: Severity::from_rank(self.severity_rank as u8),
+            first_seen: time(self.first_at).unwrap_or_default(),
+            last_seen: time(self.last_at).unwrap_or_default(),
             count: self.count as u32,
             appliance: self.appliance.clone(),
             host: (!self.host.is_empty()).then(|| self.host.clone()),
@@ -191,6 +176,43 @@ impl LineRow {
             reason,
         }
     }
+}
+
+/// The alert recipients of `:customer`, in order, as a JSON array (a SQL expression).
+const RECIPIENTS: &str = "(SELECT json_group_array(email) FROM \
+     (SELECT email FROM alert_recipients WHERE customer_id = :customer ORDER BY position))";
+
+/// A statement queueing a written mail of `kind` to `customer`'s alert recipients, due
+/// now; batched with the state change it reports, then handed to [`send`].
+pub(crate) fn queue(
+    db: &D1Database,
+    mail_id: &str,
+    customer: &str,
+    kind: &str,
+    mail: &Mail,
+    now: DateTime<Utc>,
+) -> worker::Result<D1PreparedStatement> {
+    let values = [
+        JsValue::from(mail_id),
+        JsValue::from(customer),
+        JsValue::from(kind),
+        JsValue::from(mail.subject.as_str()),
+        JsValue::from(mail.text.as_str()),
+        JsValue::from(mail.html.as_str()),
+        ms(now),
+    ];
+    let names = ["mail", "customer", "kind", "subject", "text", "html", "now"];
+    let args: Vec<(&str, &JsValue)> = names.into_iter().zip(values.iter()).collect();
+    named(
+        db,
+        &format!(
+            "INSERT INTO mails (id, customer_id, kind, recipients, subject, text, html, \
+               status, attempts, next_attempt_at, created_at) \
+             SELECT :mail, :customer, :kind, {RECIPIENTS}, :subject, :text, :html, \
+               'queued', 0, :now, :now"
+        ),
+        &args,
+    )
 }
 
 /// A fresh mail id, also the mail API's `Idempotency-Key`.
@@ -221,13 +243,12 @@ pub async fn flush_customer(env: &Env, customer: &str, now: DateTime<Utc>) -> wo
             )?,
             named(
                 &db,
-                "INSERT INTO mails (id, customer_id, kind, recipients, status, attempts, \
-                   next_attempt_at, created_at) \
-                 SELECT :mail, :customer, 'alert', \
-                   (SELECT json_group_array(email) FROM \
-                     (SELECT email FROM alert_recipients WHERE customer_id = :customer ORDER BY position)), \
-                   'queued', 0, :now, :now \
-                 WHERE EXISTS (SELECT 1 FROM notifications WHERE mail_id = :mail)",
+                &format!(
+                    "INSERT INTO mails (id, customer_id, kind, recipients, status, attempts, \
+                       next_attempt_at, created_at) \
+                     SELECT :mail, :customer, 'alert', {RECIPIENTS}, 'queued', 0, :now, :now \
+                     WHERE EXISTS (SELECT 1 FROM notifications WHERE mail_id = :mail)"
+                ),
                 &args,
             )?,
         ])

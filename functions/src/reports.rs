@@ -27,7 +27,7 @@ use worker::{Context, D1Database, Env};
 
 use crate::auth::{bearer, require_json};
 use crate::config;
-use crate::d1::{changes, named};
+use crate::d1::{changes, ms, named, time};
 use crate::device_cache::{self, Known};
 use crate::error::AppError;
 use crate::notify;
@@ -46,7 +46,7 @@ struct Device {
 
 impl Device {
     fn bucket(&self) -> Option<Bucket> {
-        let at = DateTime::from_timestamp_millis(self.rate_at? as i64)?;
+        let at = time(self.rate_at?)?;
         Some(Bucket {
             tokens: self.rate_tokens?,
             at,
@@ -167,10 +167,7 @@ pub async fn post(
     let device_id = JsValue::from(device.device_id.as_str());
     let report_id = JsValue::from(report.report_id.as_str());
     let customer_id = JsValue::from(device.customer_id.as_str());
-    let (batch, now_ms) = (
-        JsValue::from(batch),
-        JsValue::from(now.timestamp_millis() as f64),
-    );
+    let (batch, now_ms) = (JsValue::from(batch), ms(now));
     let optional = |v: &Option<String>| v.as_deref().map_or(JsValue::NULL, JsValue::from);
     let (event_ids, threat_rows, usage_rows) = (
         JsValue::from(rows.event_ids.as_str()),
@@ -185,11 +182,8 @@ pub async fn post(
     let tokens = JsValue::from(bucket.tokens);
     let rules_version = JsValue::from(f64::from(rules.version));
     let incident_window = JsValue::from(alerts.incident_window.num_milliseconds() as f64);
-    let due = |s: Severity| outbox::due_at(s, now, alerts.batch_window).timestamp_millis() as f64;
-    let (due_high, due_later) = (
-        JsValue::from(due(Severity::High)),
-        JsValue::from(due(Severity::Medium)),
-    );
+    let due = |s: Severity| ms(outbox::due_at(s, now, alerts.batch_window));
+    let (due_high, due_later) = (due(Severity::High), due(Severity::Medium));
     let token_hash_arg = JsValue::from(token_hash.as_str());
     let args = [
         ("token", &token_hash_arg),

@@ -12,7 +12,7 @@ use wasm_bindgen::JsValue;
 use worker::D1Database;
 
 use crate::config::Retention;
-use crate::d1::changes;
+use crate::d1::{changes, ms};
 
 /// One table's rule: the rows a chunk deletes, selected by key columns.
 struct Rule {
@@ -84,7 +84,6 @@ pub async fn sweep(
     let Some(c) = cutoffs(config.days, now) else {
         return Ok(0);
     };
-    let ms = |t: DateTime<Utc>| JsValue::from(t.timestamp_millis() as f64);
     let mut deleted = 0;
     for rule in RULES {
         let cutoff = match rule.cutoff {

@@ -10,17 +10,17 @@ use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use domain::mail::{Mail, investigation_result};
+use domain::mail::investigation_result;
 use domain::review::parse_review;
-use domain::severity::RuleSet;
+use domain::severity::{RuleSet, Severity};
 use serde_json::json;
 use wasm_bindgen::JsValue;
 use worker::Env;
 
 use crate::auth::{operator, require_json};
-use crate::d1::named;
+use crate::d1::{ms, named};
 use crate::error::AppError;
-use crate::notify::{self, MailApi, ms, new_mail_id, severity_of};
+use crate::notify::{self, MailApi, new_mail_id};
 
 #[worker::send]
 pub async fn record(
@@ -38,15 +38,11 @@ pub async fn record(
         .await?
         .ok_or(AppError::NotFound)?;
     let now = Utc::now();
-    let old = severity_of(incident.severity_rank);
+    let old = Severity::from_rank(incident.severity_rank as u8);
     let new = review.severity.unwrap_or(old);
     let line = incident.line(&RuleSet::v1());
     let api = MailApi::from_env(&env);
-    let Mail {
-        subject,
-        text,
-        html,
-    } = investigation_result(
+    let mail = investigation_result(
         &incident.company,
         &line,
         &review.finding,
@@ -62,33 +58,28 @@ pub async fn record(
         JsValue::from(review.by.as_str()),
         JsValue::from(mail_id.as_str()),
         ms(now),
-        JsValue::from(incident.customer_id.as_str()),
-        JsValue::from(subject.as_str()),
-        JsValue::from(text.as_str()),
-        JsValue::from(html.as_str()),
     ];
-    let names = [
-        "incident", "finding", "old", "new", "by", "mail", "now", "customer", "subject", "text",
-        "html",
-    ];
-    let args: Vec<(&str, &JsValue)> = names.iter().copied().zip(values.iter()).collect();
+    let names = ["incident", "finding", "old", "new", "by", "mail", "now"];
+    let args: Vec<(&str, &JsValue)> = names.into_iter().zip(values.iter()).collect();
     db.batch(vec![
-        named(&db, "UPDATE incidents SET severity_rank = :new WHERE id = :incident", &args)?,
+        named(
+            &db,
+            "UPDATE incidents SET severity_rank = :new WHERE id = :incident",
+            &args,
+        )?,
         named(
             &db,
             "INSERT INTO incident_reviews (incident_id, finding, old_rank, new_rank, reviewer, \
                mail_id, created_at) VALUES (:incident, :finding, :old, :new, :by, :mail, :now)",
             &args,
         )?,
-        named(
+        notify::queue(
             &db,
-            "INSERT INTO mails (id, customer_id, kind, recipients, subject, text, html, status, \
-               attempts, next_attempt_at, created_at) \
-             SELECT :mail, :customer, 'investigation', \
-               (SELECT json_group_array(email) FROM \
-                 (SELECT email FROM alert_recipients WHERE customer_id = :customer ORDER BY position)), \
-               :subject, :text, :html, 'queued', 0, :now, :now",
-            &args,
+            &mail_id,
+            &incident.customer_id,
+            "investigation",
+            &mail,
+            now,
         )?,
     ])
     .await?;

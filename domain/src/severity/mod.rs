@@ -37,6 +37,16 @@ impl Severity {
         }
     }
 
+    /// The tier of a stored rank (`severity as u8`); anything past 調査中 is 調査中.
+    pub fn from_rank(rank: u8) -> Severity {
+        match rank {
+            0 => Severity::High,
+            1 => Severity::Medium,
+            2 => Severity::Low,
+            _ => Severity::Investigating,
+        }
+    }
+
     /// How the tier is written in mail subjects and the portal.
     pub fn stars(self) -> &'static str {
         match self {

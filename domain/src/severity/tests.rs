@@ -157,6 +157,19 @@ fn every_rating_names_the_table_version_and_says_why_in_japanese() {
 }
 
 #[test]
+fn a_stored_rank_reads_back_as_its_tier() {
+    for s in [
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Investigating,
+    ] {
+        assert_eq!(Severity::from_rank(s as u8), s);
+    }
+    assert_eq!(Severity::from_rank(9), Severity::Investigating);
+}
+
+#[test]
 fn the_most_urgent_tier_wins_and_investigating_carries_no_star() {
     use Severity::*;
     assert_eq!(Severity::most_urgent([Low, High, Medium]), Some(High));
