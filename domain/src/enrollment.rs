@@ -67,8 +67,31 @@ pub fn expires_at(issued_at: DateTime<Utc>) -> DateTime<Utc> {
     issued_at + VALIDITY
 }
 
+/// A device token: `mmd_` and 32 random bytes in lowercase hex. Only its hash is stored.
+pub fn device_token(random: [u8; 32]) -> String {
+    let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    format!("mmd_{hex}")
+}
+
+/// Whether a bearer token has the shape of a device token; others are refused without a
+/// lookup.
+pub fn is_device_token(token: &str) -> bool {
+    token.len() == 68
+        && token.starts_with("mmd_")
+        && token[4..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_device_token_has_the_shape_the_reports_endpoint_accepts() {
+        let t = super::device_token([0xab; 32]);
+        assert!(super::is_device_token(&t));
+        assert!(!super::is_device_token(&t[..67]));
+        assert!(!super::is_device_token("Bearer x"));
+        assert!(!super::is_device_token(&t.replace("mmd_", "mmx_")));
+    }
+
     use super::*;
 
     #[test]

@@ -16,7 +16,7 @@ use worker::Env;
 use crate::auth::require_json;
 use crate::d1::changes;
 use crate::error::AppError;
-use crate::secret::{hex, random, sha256_hex};
+use crate::secret::{random, sha256_hex};
 
 #[derive(Deserialize)]
 struct CodeRow {
@@ -63,7 +63,7 @@ pub async fn enroll(
         return Err(AppError::DeviceDisabled);
     }
 
-    let token = format!("mmd_{}", hex(&random::<32>()?));
+    let token = enrollment::device_token(random::<32>()?);
     let token_hash = sha256_hex(&token);
     let optional = |v: &Option<String>| v.as_deref().map_or(JsValue::NULL, JsValue::from);
     // One transaction. The first statement claims the code; every later one only acts if

@@ -15,6 +15,7 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use domain::enrollment;
 use domain::ingest::{Rows, THREAT_COLUMNS, USAGE_COLUMNS};
 use domain::outbox;
 use domain::ratelimit::{self, Bucket};
@@ -52,14 +53,6 @@ impl Device {
             at,
         })
     }
-}
-
-/// Whether a bearer token has the shape of a device token (`mmd_` + 64 hex digits); others
-/// are refused without asking D1.
-fn well_formed(token: &str) -> bool {
-    token.len() == 68
-        && token.starts_with("mmd_")
-        && token[4..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// The device a token (by its hash) belongs to: 401 for a token that is unknown or
@@ -148,7 +141,7 @@ pub async fn post(
     let now = Utc::now();
     let db = env.d1("DB")?;
     let token = bearer(&headers)?;
-    if !well_formed(token) {
+    if !enrollment::is_device_token(token) {
         return Err(AppError::Unauthenticated);
     }
     let token_hash = sha256_hex(token);
