@@ -4,6 +4,10 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use crate::customer::Email;
+use crate::fields::{BodyError, Obj, json_body};
+use crate::id::Id;
+
 /// Shortest password accepted (NIST SP 800-63B asks for at least 8; 12 for an admin of a
 /// security service).
 pub const MIN_PASSWORD_CHARS: usize = 12;
@@ -43,6 +47,30 @@ pub enum PasswordProblem {
 }
 
 impl PasswordProblem {
+    pub const ALL: [PasswordProblem; 5] = [
+        PasswordProblem::TooShort,
+        PasswordProblem::TooLong,
+        PasswordProblem::ContainsLoginId,
+        PasswordProblem::Common,
+        PasswordProblem::Monotonous,
+    ];
+
+    /// A short code for URLs (`?p=short,common`): a form sends the visitor back with the
+    /// codes and the page shows their messages.
+    pub fn code(self) -> &'static str {
+        match self {
+            PasswordProblem::TooShort => "short",
+            PasswordProblem::TooLong => "long",
+            PasswordProblem::ContainsLoginId => "id",
+            PasswordProblem::Common => "common",
+            PasswordProblem::Monotonous => "monotonous",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<PasswordProblem> {
+        PasswordProblem::ALL.into_iter().find(|p| p.code() == code)
+    }
+
     pub fn message(self) -> &'static str {
         match self {
             PasswordProblem::TooShort => "パスワードは12文字以上にしてください",
@@ -86,8 +114,24 @@ pub fn password_problems(password: &str, login_id: &str) -> Vec<PasswordProblem>
     problems
 }
 
-/// A login id a user may choose: 4–32 characters of `A-Z a-z 0-9 . _ @ -`.
+/// Temporary login ids (`domain::onetime::temp_login_id`) start with this; a chosen id
+/// may not, so the two never clash.
+pub const TEMP_PREFIX: &str = "tmp-";
+
+/// A login id a user may choose: 4–32 characters of `A-Z a-z 0-9 . _ @ -`, not starting
+/// with `tmp-`.
 pub fn login_id_problem(login_id: &str) -> Option<&'static str> {
+    login_id_syntax_problem(login_id).or_else(|| {
+        login_id
+            .to_ascii_lowercase()
+            .starts_with(TEMP_PREFIX)
+            .then_some("「tmp-」で始まるユーザIDは使えません")
+    })
+}
+
+/// What any login id (temporary ones included) must look like: 4–32 characters of
+/// `A-Z a-z 0-9 . _ @ -`.
+pub fn login_id_syntax_problem(login_id: &str) -> Option<&'static str> {
     let n = login_id.chars().count();
     if !(4..=32).contains(&n) {
         return Some("ユーザIDは4文字以上32文字以内にしてください");
@@ -144,6 +188,51 @@ impl Throttle {
     }
 }
 
+/// `POST …/accounts` `{"email"}`: where the temporary credentials go.
+pub fn parse_new_account(body: &[u8]) -> Result<Email, BodyError> {
+    let value = json_body(body)?;
+    let obj = Obj::new("$", &value)?;
+    Ok(obj.parsed("email", Email::parse)?)
+}
+
+/// `POST /api/v1/admin/resellers` `{"name"}`.
+pub fn parse_new_reseller(body: &[u8]) -> Result<String, BodyError> {
+    let value = json_body(body)?;
+    let obj = Obj::new("$", &value)?;
+    Ok(obj.text("name", 100)?)
+}
+
+/// An API token to issue: for the operator, or for one reseller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewToken {
+    pub reseller_id: Option<Id>,
+    pub name: String,
+}
+
+/// `POST /api/v1/admin/tokens` `{"scope": "operator" | "reseller", "reseller_id"?, "name"}`.
+pub fn parse_new_token(body: &[u8]) -> Result<NewToken, BodyError> {
+    let value = json_body(body)?;
+    let obj = Obj::new("$", &value)?;
+    let name = obj.text("name", 100)?;
+    let reseller_id = match obj.str("scope")? {
+        "operator" => {
+            if obj.get("reseller_id").is_some_and(|v| !v.is_null()) {
+                return Err(obj
+                    .invalid("reseller_id", "only a reseller token has a reseller_id")
+                    .into());
+            }
+            None
+        }
+        "reseller" => Some(obj.parsed("reseller_id", Id::parse)?),
+        _ => {
+            return Err(obj
+                .invalid("scope", "must be \"operator\" or \"reseller\"")
+                .into());
+        }
+    };
+    Ok(NewToken { reseller_id, name })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,11 +268,65 @@ mod tests {
     }
 
     #[test]
+    fn account_and_token_bodies_are_checked_field_by_field() {
+        let path = |r: Result<NewToken, BodyError>| match r {
+            Err(BodyError::InvalidField(f)) => f.path,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            parse_new_account(br#"{"email":"a@example.jp"}"#)
+                .unwrap()
+                .as_str(),
+            "a@example.jp"
+        );
+        assert!(parse_new_account(br#"{"email":"nope"}"#).is_err());
+        assert_eq!(
+            parse_new_reseller(r#"{"name":"代理店"}"#.as_bytes()).unwrap(),
+            "代理店"
+        );
+        let t =
+            parse_new_token(br#"{"scope":"reseller","reseller_id":"rsl_1","name":"CRM"}"#).unwrap();
+        assert_eq!(
+            t.reseller_id.map(|r| r.as_str().to_owned()),
+            Some("rsl_1".into())
+        );
+        assert_eq!(
+            parse_new_token(br#"{"scope":"operator","name":"ops"}"#)
+                .unwrap()
+                .reseller_id,
+            None
+        );
+        assert_eq!(
+            path(parse_new_token(br#"{"scope":"root","name":"x"}"#)),
+            "$.scope"
+        );
+        assert_eq!(
+            path(parse_new_token(br#"{"scope":"reseller","name":"x"}"#)),
+            "$.reseller_id"
+        );
+        assert_eq!(
+            path(parse_new_token(
+                br#"{"scope":"operator","reseller_id":"r","name":"x"}"#
+            )),
+            "$.reseller_id"
+        );
+    }
+
+    #[test]
+    fn problem_codes_round_trip() {
+        for p in PasswordProblem::ALL {
+            assert_eq!(PasswordProblem::from_code(p.code()), Some(p));
+        }
+        assert_eq!(PasswordProblem::from_code("nope"), None);
+    }
+
+    #[test]
     fn login_ids_are_short_plain_words() {
         assert_eq!(login_id_problem("yamada.taro"), None);
         assert!(login_id_problem("abc").is_some());
         assert!(login_id_problem("山田").is_some());
         assert!(login_id_problem("has space").is_some());
+        assert!(login_id_problem("TMP-mine").is_some());
     }
 
     fn at(min: i64) -> DateTime<Utc> {

@@ -16,6 +16,13 @@ pub fn format_minute(t: DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// `2026/11/25 19:00:05` — for logs people read, such as the audit log.
+pub fn format_second(t: DateTime<Utc>) -> String {
+    t.with_timezone(&tokyo())
+        .format("%Y/%m/%d %H:%M:%S")
+        .to_string()
+}
+
 /// `2026-11-25T19:00:00+09:00` — for `<time datetime=…>` and machine-readable output;
 /// whole seconds, which is all any reader of these times needs.
 pub fn rfc3339(t: DateTime<Utc>) -> String {
@@ -33,6 +40,14 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         assert_eq!(format_minute(t), shown);
+    }
+
+    #[test]
+    fn audit_times_show_seconds_in_tokyo() {
+        let t = DateTime::parse_from_rfc3339("2026-11-25T23:59:58Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(format_second(t), "2026/11/26 08:59:58");
     }
 
     #[test]

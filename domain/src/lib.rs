@@ -1,6 +1,7 @@
 //! mimamori's pure core: the rules of the service, free of I/O, clocks and randomness,
 //! so that they are tested and benchmarked natively and run unchanged on wasm32.
 
+pub mod access;
 pub mod account;
 pub mod customer;
 pub mod delivery;
@@ -13,9 +14,13 @@ pub mod ingest;
 pub mod jst;
 pub mod mail;
 pub mod offline;
+pub mod onetime;
 pub mod outbox;
+pub mod password;
 pub mod ratelimit;
 pub mod report;
 pub mod retention;
 pub mod review;
+pub mod session;
 pub mod severity;
+pub mod totp;

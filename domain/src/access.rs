@@ -1,0 +1,283 @@
+//! Who may see what. Every caller — a portal user or an API token — has a `Scope`; every
+//! query for a customer's data first asks `VISIBLE_CUSTOMER` whether the customer is in
+//! that scope, and a customer outside it is answered exactly like one that does not
+//! exist (404). Portal pages are gated by `gate` before they render.
+//!
+//! This module is the one place the rules live: the Worker's API handlers and the
+//! portal's server functions both go through `app::tenant`, which applies them.
+
+use serde::{Deserialize, Serialize};
+
+/// The reach of a caller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Scope {
+    /// Operator staff and operator tokens: every customer.
+    Operator,
+    /// A reseller's staff or token: the customers of that reseller.
+    Reseller(String),
+    /// A customer's admin: that company only.
+    Customer(String),
+}
+
+impl Scope {
+    /// From an account's or token's stored role and ids; `None` for an inconsistent row.
+    pub fn from_row(
+        role: &str,
+        reseller_id: Option<&str>,
+        customer_id: Option<&str>,
+    ) -> Option<Scope> {
+        match (role, reseller_id, customer_id) {
+            ("operator", None, None) => Some(Scope::Operator),
+            ("reseller", Some(r), None) => Some(Scope::Reseller(r.to_owned())),
+            ("customer", None, Some(c)) => Some(Scope::Customer(c.to_owned())),
+            _ => None,
+        }
+    }
+
+    /// The role as stored (`accounts.role`) and bound to `:role` in `VISIBLE_CUSTOMER`.
+    pub fn role(&self) -> &'static str {
+        match self {
+            Scope::Operator => "operator",
+            Scope::Reseller(_) => "reseller",
+            Scope::Customer(_) => "customer",
+        }
+    }
+
+    /// The id bound to `:scope` in `VISIBLE_CUSTOMER` (empty for the operator).
+    pub fn scope_id(&self) -> &str {
+        match self {
+            Scope::Operator => "",
+            Scope::Reseller(r) => r,
+            Scope::Customer(c) => c,
+        }
+    }
+
+    /// The customer a customer admin belongs to.
+    pub fn own_customer(&self) -> Option<&str> {
+        match self {
+            Scope::Customer(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// Staff of the operator or a reseller: they pick a customer from a list.
+    pub fn is_staff(&self) -> bool {
+        !matches!(self, Scope::Customer(_))
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            Scope::Operator => "運営事業者",
+            Scope::Reseller(_) => "販売代理店",
+            Scope::Customer(_) => "お客様管理者",
+        }
+    }
+}
+
+/// One row (`id`) when customer `:customer` exists and is visible to `:role`/`:scope`;
+/// none otherwise. Bind with `Scope::role` and `Scope::scope_id`.
+pub const VISIBLE_CUSTOMER: &str = "SELECT id FROM customers WHERE id = :customer AND (\
+     :role = 'operator' \
+     OR (:role = 'reseller' AND reseller_id = :scope) \
+     OR (:role = 'customer' AND id = :scope))";
+
+/// The customers visible to `:role`/`:scope`, as a condition on a column holding a
+/// customer id: `… WHERE c.id IN (VISIBLE_CUSTOMERS)`.
+pub const VISIBLE_CUSTOMERS: &str = "SELECT id FROM customers WHERE \
+     :role = 'operator' \
+     OR (:role = 'reseller' AND reseller_id = :scope) \
+     OR (:role = 'customer' AND id = :scope)";
+
+/// How far a portal session has come through sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Stage {
+    /// Signed in with temporary credentials: must choose a login id and password.
+    Setup,
+    /// Must choose a second factor (or none).
+    Choose,
+    /// Password accepted; the second factor is still to be given.
+    Verify,
+    /// Signed in.
+    Full,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Setup => "setup",
+            Stage::Choose => "choose",
+            Stage::Verify => "verify",
+            Stage::Full => "full",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Stage> {
+        Some(match s {
+            "setup" => Stage::Setup,
+            "choose" => Stage::Choose,
+            "verify" => Stage::Verify,
+            "full" => Stage::Full,
+            _ => return None,
+        })
+    }
+
+    /// The page that continues sign-in from this stage.
+    pub fn home(self) -> &'static str {
+        match self {
+            Stage::Setup => "/setup",
+            Stage::Choose => "/setup/2fa",
+            Stage::Verify => "/login/verify",
+            Stage::Full => "/",
+        }
+    }
+}
+
+/// What to do with a request for a portal page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    Allow,
+    /// See other: the page for where the visitor stands.
+    Redirect(&'static str),
+    /// Not for this caller; answered as if it did not exist.
+    NotFound,
+}
+
+/// The portal's page rules, for a page `path` (no query) and the visitor's session stage
+/// and scope (`None`: not signed in).
+pub fn gate(path: &str, session: Option<(Stage, &Scope)>) -> Gate {
+    let path = if path.len() > 1 {
+        path.trim_end_matches('/')
+    } else {
+        path
+    };
+    let stage = session.map(|(s, _)| s);
+    match path {
+        "/login" => match stage {
+            Some(Stage::Full) => Gate::Redirect("/"),
+            _ => Gate::Allow,
+        },
+        "/setup" => only(stage, &[Stage::Setup]),
+        // Choosing (or later changing) the second factor.
+        "/setup/2fa" | "/setup/totp" | "/setup/sms" => only(stage, &[Stage::Choose, Stage::Full]),
+        "/login/verify" => only(stage, &[Stage::Verify]),
+        _ => {
+            let Some((Stage::Full, scope)) = session else {
+                return only(stage, &[Stage::Full]);
+            };
+            if path == "/admin" || path.starts_with("/admin/") {
+                if *scope == Scope::Operator {
+                    Gate::Allow
+                } else {
+                    Gate::NotFound
+                }
+            } else {
+                Gate::Allow
+            }
+        }
+    }
+}
+
+fn only(stage: Option<Stage>, allowed: &[Stage]) -> Gate {
+    match stage {
+        Some(s) if allowed.contains(&s) => Gate::Allow,
+        Some(s) => Gate::Redirect(s.home()),
+        None => Gate::Redirect("/login"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGES: &[&str] = &[
+        "/",
+        "/login",
+        "/login/verify",
+        "/setup",
+        "/setup/2fa",
+        "/setup/totp",
+        "/setup/sms",
+        "/setup/recovery",
+        "/account",
+        "/customers/cus_x",
+        "/admin/audit",
+    ];
+
+    #[test]
+    fn strangers_only_reach_the_sign_in_page() {
+        for page in PAGES {
+            let expected = if *page == "/login" {
+                Gate::Allow
+            } else {
+                Gate::Redirect("/login")
+            };
+            assert_eq!(gate(page, None), expected, "{page}");
+        }
+    }
+
+    #[test]
+    fn an_unfinished_sign_in_is_sent_back_to_its_step() {
+        let scope = Scope::Customer("cus_a".into());
+        for stage in [Stage::Setup, Stage::Choose, Stage::Verify] {
+            for page in PAGES {
+                let g = gate(page, Some((stage, &scope)));
+                let choosing = stage == Stage::Choose
+                    && page.starts_with("/setup/")
+                    && *page != "/setup/recovery";
+                if *page == stage.home() || *page == "/login" || choosing {
+                    assert_eq!(g, Gate::Allow, "{stage:?} {page}");
+                } else {
+                    assert_eq!(g, Gate::Redirect(stage.home()), "{stage:?} {page}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_audit_log_is_the_operators_alone() {
+        let full = |s: &Scope| gate("/admin/audit", Some((Stage::Full, s)));
+        assert_eq!(full(&Scope::Operator), Gate::Allow);
+        assert_eq!(full(&Scope::Reseller("r".into())), Gate::NotFound);
+        assert_eq!(full(&Scope::Customer("c".into())), Gate::NotFound);
+        assert_eq!(
+            gate("/admin/", Some((Stage::Full, &Scope::Customer("c".into())))),
+            Gate::NotFound
+        );
+    }
+
+    #[test]
+    fn a_signed_in_user_skips_the_sign_in_page() {
+        let scope = Scope::Customer("cus_a".into());
+        assert_eq!(
+            gate("/login", Some((Stage::Full, &scope))),
+            Gate::Redirect("/")
+        );
+        assert_eq!(gate("/", Some((Stage::Full, &scope))), Gate::Allow);
+        assert_eq!(
+            gate("/setup", Some((Stage::Full, &scope))),
+            Gate::Redirect("/")
+        );
+        assert_eq!(
+            gate("/setup/totp", Some((Stage::Full, &scope))),
+            Gate::Allow
+        );
+    }
+
+    #[test]
+    fn scopes_round_trip_through_their_rows() {
+        for scope in [
+            Scope::Operator,
+            Scope::Reseller("res_1".into()),
+            Scope::Customer("cus_1".into()),
+        ] {
+            let (r, c) = match &scope {
+                Scope::Operator => (None, None),
+                Scope::Reseller(r) => (Some(r.as_str()), None),
+                Scope::Customer(c) => (None, Some(c.as_str())),
+            };
+            assert_eq!(Scope::from_row(scope.role(), r, c), Some(scope.clone()));
+        }
+        assert_eq!(Scope::from_row("customer", Some("r"), Some("c")), None);
+        assert_eq!(Scope::from_row("root", None, None), None);
+    }
+}

@@ -1,0 +1,57 @@
+//! How long a portal session lives. A session ends after `IDLE` without a request, and
+//! in any case `ABSOLUTE` after sign-in; while it is used, the cookie is renewed at most
+//! every `RENEW_EVERY` (sliding expiry). A sign-in that is not finished (temporary
+//! password, second factor pending) lives `PENDING`.
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::access::Stage;
+
+pub const IDLE: TimeDelta = TimeDelta::minutes(30);
+pub const ABSOLUTE: TimeDelta = TimeDelta::hours(12);
+pub const RENEW_EVERY: TimeDelta = TimeDelta::minutes(5);
+pub const PENDING: TimeDelta = TimeDelta::minutes(15);
+/// Wrong second-factor codes one session may give before it is ended.
+pub const MAX_CODE_FAILURES: u32 = 5;
+
+/// When a session last renewed at `now` expires.
+pub fn expires_at(stage: Stage, created: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+    match stage {
+        Stage::Full => (now + IDLE).min(created + ABSOLUTE),
+        _ => (now + PENDING).min(created + PENDING),
+    }
+}
+
+/// Whether a token issued at `issued` should be replaced by a fresh one at `now`.
+pub fn needs_renewal(stage: Stage, issued: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    stage == Stage::Full && now - issued >= RENEW_EVERY
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(min: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap() + TimeDelta::minutes(min)
+    }
+
+    #[test]
+    fn a_used_session_slides_until_the_absolute_limit() {
+        assert_eq!(expires_at(Stage::Full, at(0), at(0)), at(30));
+        assert_eq!(expires_at(Stage::Full, at(0), at(100)), at(130));
+        assert_eq!(expires_at(Stage::Full, at(0), at(700)), at(720));
+    }
+
+    #[test]
+    fn an_unfinished_sign_in_does_not_slide() {
+        assert_eq!(expires_at(Stage::Verify, at(0), at(0)), at(15));
+        assert_eq!(expires_at(Stage::Setup, at(0), at(10)), at(15));
+    }
+
+    #[test]
+    fn tokens_are_renewed_every_five_minutes_of_use() {
+        assert!(!needs_renewal(Stage::Full, at(0), at(4)));
+        assert!(needs_renewal(Stage::Full, at(0), at(5)));
+        assert!(!needs_renewal(Stage::Verify, at(0), at(10)));
+    }
+}
