@@ -1,7 +1,9 @@
-//! Injected failures for end-to-end tests: the next N `POST /emails` answer a chosen error
-//! status, after an optional delay, and store nothing. A 2xx status instead delays the
-//! request and then handles it normally: a provider that accepted the mail but answered
-//! too late, which the sender must retry without the mail arriving twice.
+//! Injected failures for end-to-end tests: the next N `POST /emails` (or, when asked for,
+//! the next N SMS sends) answer a chosen error status, after an optional delay, and store
+//! nothing. A 2xx status instead delays the request and then handles it normally: a
+//! provider that accepted the mail but answered too late, which the sender must retry
+//! without the mail arriving twice. Mail and SMS each have their own pending faults, so a
+//! test that breaks one is not surprised by a failure of the other.
 
 use std::time::Duration;
 
@@ -43,14 +45,25 @@ impl Faults {
     }
 }
 
+/// Which provider API a fault is for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Api {
+    /// `POST /emails`
+    #[default]
+    Emails,
+    /// `POST /2010-04-01/Accounts/{sid}/Messages.json`
+    Sms,
+}
+
 /// A `POST /_control` body: `{"reset": true}` and/or
-/// `{"fail_next": N, "status": 500, "delay_ms": 0}`.
+/// `{"fail_next": N, "status": 500, "delay_ms": 0, "api": "emails"}`.
 #[derive(Debug, PartialEq)]
 pub struct Control {
-    /// Forget every mail, fault and counted attempt first.
+    /// Forget every mail, message, fault and counted attempt first.
     pub reset: bool,
-    /// Replace the pending faults with these.
-    pub faults: Option<Faults>,
+    /// Replace the pending faults of this API with these.
+    pub faults: Option<(Api, Faults)>,
 }
 
 impl Control {
@@ -65,17 +78,18 @@ impl Control {
             fail_next: Option<u32>,
             status: Option<u16>,
             delay_ms: Option<u64>,
+            api: Option<Api>,
         }
         let raw: Raw = serde_json::from_slice(body)
             .map_err(|e| Invalid::new(format!("invalid control body: {e}")))?;
-        let faults = match (raw.fail_next, raw.status, raw.delay_ms) {
-            (None, None, None) => None,
-            (None, _, _) => {
+        let faults = match (raw.fail_next, raw.status, raw.delay_ms, raw.api) {
+            (None, None, None, None) => None,
+            (None, _, _, _) => {
                 return Err(Invalid::new(
-                    "`status` and `delay_ms` need `fail_next`".to_owned(),
+                    "`status`, `delay_ms` and `api` need `fail_next`".to_owned(),
                 ));
             }
-            (Some(remaining), status, delay_ms) => {
+            (Some(remaining), status, delay_ms, api) => {
                 let status = status.unwrap_or(500);
                 if !(200..=599).contains(&status) {
                     return Err(Invalid::new(format!(
@@ -88,11 +102,12 @@ impl Control {
                         "`delay_ms` must be at most {MAX_DELAY_MS}, got {delay_ms}"
                     )));
                 }
-                Some(Faults {
+                let faults = Faults {
                     remaining,
                     status,
                     delay: Duration::from_millis(delay_ms),
-                })
+                };
+                Some((api.unwrap_or_default(), faults))
             }
         };
         Ok(Control {
@@ -107,7 +122,9 @@ mod tests {
     use super::*;
 
     fn faults(body: &str) -> Faults {
-        Control::parse(body.as_bytes()).unwrap().faults.unwrap()
+        let (api, faults) = Control::parse(body.as_bytes()).unwrap().faults.unwrap();
+        assert_eq!(api, Api::Emails);
+        faults
     }
 
     #[test]
@@ -132,6 +149,20 @@ mod tests {
             faults.take(),
             Some(Fault::Slow {
                 delay: Duration::from_millis(1500)
+            })
+        );
+    }
+
+    #[test]
+    fn api_sms_aims_the_faults_at_text_messages() {
+        let control = Control::parse(br#"{"fail_next": 1, "status": 503, "api": "sms"}"#);
+        let (api, mut faults) = control.unwrap().faults.unwrap();
+        assert_eq!(api, Api::Sms);
+        assert_eq!(
+            faults.take(),
+            Some(Fault::Fail {
+                status: 503,
+                delay: Duration::ZERO
             })
         );
     }
@@ -162,7 +193,15 @@ mod tests {
         );
         refused(
             r#"{"status": 503}"#,
-            "`status` and `delay_ms` need `fail_next`",
+            "`status`, `delay_ms` and `api` need `fail_next`",
+        );
+        refused(
+            r#"{"api": "sms"}"#,
+            "`status`, `delay_ms` and `api` need `fail_next`",
+        );
+        refused(
+            r#"{"fail_next": 1, "api": "fax"}"#,
+            "invalid control body: unknown variant `fax`",
         );
         refused(
             r#"{"fail_next": 1, "status": 101}"#,

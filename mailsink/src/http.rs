@@ -1,8 +1,9 @@
 //! Just enough HTTP/1.1 for a local tool: a thread per connection, keep-alive, request
-//! bodies sent with a `Content-Length` of at most [`MAX_BODY`] bytes, one log line per
-//! request on stderr. Hand-written rather than tiny_http because tiny_http drains a refused
-//! body into one buffer of whatever size the client declared; here an oversized request is
-//! answered 413 without reading its body, and the connection is closed.
+//! bodies sent with a `Content-Length` of at most [`MAX_BODY`] bytes, form bodies and basic
+//! auth decoded for the SMS API, one log line per request on stderr. Hand-written rather
+//! than tiny_http because tiny_http drains a refused body into one buffer of whatever size
+//! the client declared; here an oversized request is answered 413 without reading its
+//! body, and the connection is closed.
 
 use std::fmt::Write as _;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
@@ -11,6 +12,8 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Serialize;
 
 /// The largest request body accepted (2 MiB), enough for a mail with a large HTML part.
@@ -52,7 +55,41 @@ impl Request {
             .find(|(n, _)| percent_decode(n) == name)
             .map(|(_, v)| percent_decode(v))
     }
+
+    /// Whether the body is declared as an HTML form (`application/x-www-form-urlencoded`),
+    /// with or without a charset.
+    pub fn has_form_body(&self) -> bool {
+        self.header("Content-Type")
+            .and_then(|t| t.split(';').next())
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case(FORM))
+    }
+
+    /// The body's form fields in order, decoded: `+` is a space here, as in every form.
+    pub fn form_fields(&self) -> Vec<(String, String)> {
+        let decode = |s: &str| percent_decode(&s.replace('+', " "));
+        String::from_utf8_lossy(&self.body)
+            .split('&')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+                (decode(name), decode(value))
+            })
+            .collect()
+    }
+
+    /// The user and password of `Authorization: Basic …`, if that is what was sent.
+    pub fn basic_auth(&self) -> Option<(String, String)> {
+        let (scheme, encoded) = self.header("Authorization")?.split_once(' ')?;
+        if !scheme.eq_ignore_ascii_case("Basic") {
+            return None;
+        }
+        let decoded = String::from_utf8(BASE64.decode(encoded.trim()).ok()?).ok()?;
+        let (user, password) = decoded.split_once(':')?;
+        Some((user.to_owned(), password.to_owned()))
+    }
 }
+
+const FORM: &str = "application/x-www-form-urlencoded";
 
 #[derive(Debug)]
 pub struct Response {
@@ -538,6 +575,58 @@ mod tests {
             &format!("GET / HTTP/1.1\r\n{}\r\n", "X: y\r\n".repeat(101)),
             431,
         );
+    }
+
+    fn request(headers: &str, body: &str) -> Request {
+        let raw = format!(
+            "POST /x HTTP/1.1\r\n{headers}Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        parse(&raw).0.unwrap().unwrap()
+    }
+
+    #[test]
+    fn a_form_body_is_decoded_with_plus_as_a_space() {
+        let form = request(
+            "Content-Type: application/x-www-form-urlencoded; charset=utf-8\r\n",
+            "To=%2B819012345678&Body=%E8%AA%8D%E8%A8%BC+123456&&Empty=&Bare",
+        );
+        assert!(form.has_form_body());
+        let fields = form.form_fields();
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("To", "+819012345678"),
+                ("Body", "認証 123456"),
+                ("Empty", ""),
+                ("Bare", "")
+            ]
+        );
+        assert!(!request("Content-Type: application/json\r\n", "{}").has_form_body());
+        assert!(!request("", "To=x").has_form_body());
+    }
+
+    #[test]
+    fn basic_auth_gives_user_and_password_and_anything_else_nothing() {
+        // "AC1:tok:en" in base64: the password is everything after the first colon.
+        let auth = |value: &str| request(&format!("Authorization: {value}\r\n"), "").basic_auth();
+        assert_eq!(
+            auth("Basic QUMxOnRvazplbg=="),
+            Some(("AC1".to_owned(), "tok:en".to_owned()))
+        );
+        assert_eq!(
+            auth("basic QUMxOnRvazplbg=="),
+            Some(("AC1".to_owned(), "tok:en".to_owned()))
+        );
+        assert_eq!(auth("Bearer QUMxOnRvazplbg=="), None);
+        assert_eq!(auth("Basic not-base64!"), None);
+        // "nocolon"
+        assert_eq!(auth("Basic bm9jb2xvbg=="), None);
+        assert_eq!(request("", "").basic_auth(), None);
     }
 
     #[track_caller]

@@ -1,13 +1,14 @@
-//! The pages a developer reads: the received mails newest first, and one mail with its
-//! bodies. Everything that comes from a mail is escaped, and the HTML body is shown only
-//! through a sandboxed iframe's `srcdoc`, where it can neither run scripts nor reach this
-//! page. Times are stored in UTC and shown in Japan time.
+//! The pages a developer reads: the received mails and text messages newest first, and one
+//! mail with its bodies. Everything that comes from a mail or message is escaped, and the
+//! HTML body is shown only through a sandboxed iframe's `srcdoc`, where it can neither run
+//! scripts nor reach this page. Times are stored in UTC and shown in Japan time.
 
 use std::fmt::Write as _;
 
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 
 use crate::mail::Mail;
+use crate::sms::Message;
 
 pub const TITLE: &str = "受信メール（開発用）";
 
@@ -16,11 +17,16 @@ pub const TITLE: &str = "受信メール（開発用）";
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; \
      img-src data: http: https:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// The received mails, newest first; the browser reloads it every 5 seconds.
-pub fn list(mails: &[Mail]) -> String {
+/// The received mails, then the text messages, each newest first; the browser reloads it
+/// every 5 seconds.
+pub fn list(mails: &[Mail], messages: &[Message]) -> String {
     let mut main = format!(
-        "<h1>{TITLE}</h1>\n<p class=\"note\">mimamori が送信したメールは、実際には配信されずに\
-         ここに届きます。このページは5秒ごとに自動で更新されます。</p>\n"
+        "<h1>{TITLE}</h1>\n<p class=\"note\">mimamori が送信したメールと SMS は、実際には\
+         配信されずにここに届きます。このページは5秒ごとに自動で更新されます。</p>\n\
+         <p><a href=\"#mail\">メール（{}件）</a> ／ <a href=\"#sms\">SMS（{}件）</a></p>\n\
+         <h2 id=\"mail\">メール</h2>\n",
+        mails.len(),
+        messages.len()
     );
     if mails.is_empty() {
         main.push_str("<p class=\"empty\">まだメールは届いていません。</p>\n");
@@ -40,6 +46,28 @@ pub fn list(mails: &[Mail]) -> String {
                 to = escape(&mail.to.join(", ")),
                 id = escape(&mail.id),
                 subject = subject(mail),
+            );
+        }
+        main.push_str("</tbody>\n</table>\n");
+    }
+    main.push_str("<h2 id=\"sms\">SMS（認証コード）</h2>\n");
+    if messages.is_empty() {
+        main.push_str("<p class=\"empty\">まだ SMS は届いていません。</p>\n");
+    } else {
+        let _ = write!(
+            main,
+            "<p>全{}件（新しい順）</p>\n<table>\n<thead><tr><th>受信日時</th><th>宛先</th>\
+             <th>本文</th></tr></thead>\n<tbody>\n",
+            messages.len()
+        );
+        for message in messages.iter().rev() {
+            let _ = writeln!(
+                main,
+                "<tr><td data-label=\"受信日時\">{time}</td><td data-label=\"宛先\">{to}</td>\
+                 <td data-label=\"本文\" class=\"sms\">{body}</td></tr>",
+                time = time_element(message.received_at),
+                to = escape(&message.to),
+                body = escape(&message.body),
             );
         }
         main.push_str("</tbody>\n</table>\n");
@@ -178,6 +206,7 @@ table { border-collapse: collapse; width: 100%; }
 th, td { border-bottom: 1px solid #8884; padding: .5rem; text-align: left; vertical-align: top;
   overflow-wrap: anywhere; }
 th { font-size: .85rem; font-weight: normal; }
+.sms { white-space: pre-wrap; }
 time { font-variant-numeric: tabular-nums; white-space: nowrap; }
 dl { display: grid; gap: .25rem 1rem; grid-template-columns: max-content 1fr; }
 dd { margin: 0; overflow-wrap: anywhere; }
@@ -200,6 +229,7 @@ iframe { background: #fff; border: 1px solid #8886; border-radius: 4px; height: 
 mod tests {
     use super::*;
     use crate::mail::Submission;
+    use crate::sms;
 
     fn mail(subject: &str, html: &str) -> Mail {
         let body = serde_json::json!({
@@ -212,6 +242,18 @@ mod tests {
         let submission = Submission::parse(body.to_string().as_bytes()).unwrap();
         let at = "2025-04-01T00:00:00Z".parse().unwrap();
         Mail::received(submission, "m1".into(), at, Some("k1".into()))
+    }
+
+    fn message(body: &str) -> Message {
+        let fields = [
+            ("To", "+819012345678"),
+            ("From", "+815000000000"),
+            ("Body", body),
+        ]
+        .map(|(n, v)| (n.to_owned(), v.to_owned()));
+        let submission = sms::Submission::parse(&fields).unwrap();
+        let at = "2025-04-01T00:00:30Z".parse().unwrap();
+        Message::received(submission, "SM1".into(), "AC1".into(), at)
     }
 
     #[track_caller]
@@ -236,7 +278,7 @@ mod tests {
 
     #[test]
     fn the_list_shows_time_recipients_and_a_linked_subject_and_reloads_itself() {
-        let page = list(&[mail("【警告】機器がオフラインです", "<p>x</p>")]);
+        let page = list(&[mail("【警告】機器がオフラインです", "<p>x</p>")], &[]);
         assert!(page.contains("<html lang=\"ja\">"));
         assert!(page.contains("<title>受信メール（開発用）</title>"));
         assert!(page.contains("<meta http-equiv=\"refresh\" content=\"5\">"));
@@ -244,7 +286,27 @@ mod tests {
         assert!(page.contains(">2025/04/01 09:00:00</time>"));
         assert!(page.contains("ops@example.com"));
         assert!(page.contains("<a href=\"/emails/m1\">【警告】機器がオフラインです</a>"));
-        assert!(list(&[]).contains("まだメールは届いていません。"));
+        assert!(page.contains("<a href=\"#sms\">SMS（0件）</a>"));
+        assert!(page.contains("まだ SMS は届いていません。"));
+        assert!(list(&[], &[]).contains("まだメールは届いていません。"));
+    }
+
+    #[test]
+    fn the_list_shows_text_messages_newest_first_with_time_number_and_body() {
+        let page = list(
+            &[],
+            &[message("認証コード: 111111"), message("認証コード: 222222")],
+        );
+        assert!(page.contains("<h2 id=\"sms\">SMS（認証コード）</h2>"));
+        assert!(page.contains("<a href=\"#sms\">SMS（2件）</a>"));
+        assert!(page.contains(
+            "<tr><td data-label=\"受信日時\"><time datetime=\"2025-04-01T00:00:30Z\">\
+             2025/04/01 09:00:30</time></td><td data-label=\"宛先\">+819012345678</td>\
+             <td data-label=\"本文\" class=\"sms\">認証コード: 222222</td></tr>"
+        ));
+        let (second, first) = (page.find("222222").unwrap(), page.find("111111").unwrap());
+        assert!(second < first, "newest first: {page}");
+        assert!(page.contains("まだメールは届いていません。"));
     }
 
     #[test]
@@ -253,7 +315,7 @@ mod tests {
             "<script>alert(1)</script>",
             "<script>alert(2)</script>\"></iframe><script>alert(3)</script>",
         );
-        for page in [list(std::slice::from_ref(&hostile)), detail(&hostile)] {
+        for page in [list(std::slice::from_ref(&hostile), &[]), detail(&hostile)] {
             assert!(!page.to_lowercase().contains("<script"), "{page}");
             assert!(!page.contains("</iframe><"), "{page}");
             assert!(
@@ -267,5 +329,9 @@ mod tests {
         ));
         assert!(page.contains("<pre>\n1行目\n&lt;b&gt;2行目&lt;/b&gt;</pre>"));
         assert!(page.contains("<title>&lt;script&gt;"));
+
+        let page = list(&[], &[message("<script>alert(5)</script>\"'&")]);
+        assert!(!page.to_lowercase().contains("<script"), "{page}");
+        assert!(page.contains("&lt;script&gt;alert(5)&lt;/script&gt;&quot;&#39;&amp;"));
     }
 }

@@ -1,7 +1,8 @@
-//! What each request does. `POST /emails` is the Resend-shaped API the Worker calls;
-//! `/api/emails` and `/_control` are for tests; `/` and `/emails/{id}` are for people.
-//! Every `POST /emails` counts as an attempt, and an injected fault takes its turn before
-//! anything else is looked at, the API key included.
+//! What each request does. `POST /emails` is the Resend-shaped API and
+//! `POST /2010-04-01/Accounts/{sid}/Messages.json` the Twilio-shaped one the Worker calls;
+//! `/api/emails`, `/api/sms` and `/_control` are for tests; `/` and `/emails/{id}` are for
+//! people. Every send counts as an attempt of its API, and an injected fault takes its turn
+//! before anything else is looked at, the credentials included.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::thread;
@@ -10,38 +11,49 @@ use chrono::Utc;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::ApiKey;
-use crate::fault::{Control, Fault, Faults};
+use crate::fault::{Api, Control, Fault, Faults};
 use crate::http::{Request, Response};
 use crate::mail::{Mail, Submission};
 use crate::mailbox::Mailbox;
-use crate::page;
+use crate::sms::{self, Message};
+use crate::{Secret, SmsAccount, page};
 
 /// Resend's bounds for an `Idempotency-Key`.
 const MAX_IDEMPOTENCY_KEY: usize = 256;
+/// The Twilio API version in every Messages path.
+const TWILIO_VERSION: &str = "2010-04-01";
 
 #[derive(Debug)]
 pub struct Shared {
-    api_key: Option<ApiKey>,
+    api_key: Option<Secret>,
+    sms_account: SmsAccount,
     state: Mutex<State>,
 }
 
 #[derive(Debug)]
 struct State {
     mailbox: Mailbox,
+    emails: Traffic,
+    sms: Traffic,
+}
+
+/// One API's sends since startup or the last reset.
+#[derive(Debug, Default)]
+struct Traffic {
     faults: Faults,
-    /// `POST /emails` requests since startup or the last reset, failed ones included.
+    /// Failed ones included.
     attempts: u64,
 }
 
 impl Shared {
-    pub fn new(api_key: Option<ApiKey>, mailbox: Mailbox) -> Shared {
+    pub fn new(api_key: Option<Secret>, sms_account: SmsAccount, mailbox: Mailbox) -> Shared {
         Shared {
             api_key,
+            sms_account,
             state: Mutex::new(State {
                 mailbox,
-                faults: Faults::default(),
-                attempts: 0,
+                emails: Traffic::default(),
+                sms: Traffic::default(),
             }),
         }
     }
@@ -60,48 +72,55 @@ pub fn handle(shared: &Shared, request: &Request) -> Response {
         "/emails" if method == "POST" => send(shared, request),
         "/emails" => not_allowed("POST"),
         "/api/emails" if read => list(shared, request),
-        "/api/emails" if method == "DELETE" => clear(shared),
+        "/api/emails" if method == "DELETE" => clear(shared, Mailbox::clear_mails),
         "/api/emails" => not_allowed("GET, HEAD, DELETE"),
+        "/api/sms" if read => list_sms(shared, request),
+        "/api/sms" if method == "DELETE" => clear(shared, Mailbox::clear_messages),
+        "/api/sms" => not_allowed("GET, HEAD, DELETE"),
         "/_control" if read => Response::json(200, &stats(&shared.lock())),
         "/_control" if method == "POST" => control(shared, request),
         "/_control" => not_allowed("GET, HEAD, POST"),
-        "/" if read => html(200, page::list(shared.lock().mailbox.mails())),
+        "/" if read => {
+            let state = shared.lock();
+            html(
+                200,
+                page::list(state.mailbox.mails(), state.mailbox.messages()),
+            )
+        }
         "/" => not_allowed("GET, HEAD"),
-        path => match path.strip_prefix("/emails/") {
-            Some(id) if read => match shared.lock().mailbox.get(id) {
-                Some(mail) => html(200, page::detail(mail)),
-                None => html(404, page::not_found(id)),
-            },
-            Some(_) => not_allowed("GET, HEAD"),
-            None => error(404, "not_found", "no such endpoint"),
-        },
+        path => {
+            if let Some(id) = path.strip_prefix("/emails/") {
+                if !read {
+                    return not_allowed("GET, HEAD");
+                }
+                return match shared.lock().mailbox.get(id) {
+                    Some(mail) => html(200, page::detail(mail)),
+                    None => html(404, page::not_found(id)),
+                };
+            }
+            let messages_of = path
+                .strip_prefix("/2010-04-01/Accounts/")
+                .and_then(|rest| rest.strip_suffix("/Messages.json"))
+                .filter(|sid| !sid.contains('/'));
+            match messages_of {
+                Some(sid) if method == "POST" => send_sms(shared, request, sid),
+                Some(_) => twilio_error(405, 20004, "method not allowed: send with POST")
+                    .with_header("Allow", "POST"),
+                None => error(404, "not_found", "no such endpoint"),
+            }
+        }
     }
 }
 
 fn send(shared: &Shared, request: &Request) -> Response {
-    let fault = {
-        let mut state = shared.lock();
-        state.attempts += 1;
-        state.faults.take()
-    };
-    // Sleeping without the lock: other requests go on meanwhile.
-    match fault {
-        Some(Fault::Fail { status, delay }) => {
-            thread::sleep(delay);
-            let name = match status {
-                429 => "rate_limit_exceeded",
-                500..=599 => "application_error",
-                _ => "injected_fault",
-            };
-            let response = error(status, name, "injected fault, nothing stored")
-                .with_note(format!("injected fault {status}"));
-            return match status {
-                429 | 503 => response.with_header("Retry-After", "1"),
-                _ => response,
-            };
-        }
-        Some(Fault::Slow { delay }) => thread::sleep(delay),
-        None => {}
+    if let Some(status) = arrive(shared, Api::Emails) {
+        let name = match status {
+            429 => "rate_limit_exceeded",
+            500..=599 => "application_error",
+            _ => "injected_fault",
+        };
+        let response = error(status, name, "injected fault, nothing stored");
+        return injected(response, status);
     }
 
     if let Some(expected) = &shared.api_key {
@@ -166,6 +185,125 @@ fn send(shared: &Shared, request: &Request) -> Response {
     }
 }
 
+/// The Twilio-shaped send: credentials, then the form, then the message is stored and
+/// answered 201 with Twilio's message resource.
+fn send_sms(shared: &Shared, request: &Request, path_sid: &str) -> Response {
+    if let Some(status) = arrive(shared, Api::Sms) {
+        // Twilio's codes for 429, 500 and 503 are 20429, 20500 and 20503; other injected
+        // statuses follow the same pattern.
+        let code = 20000 + u32::from(status);
+        let response = twilio_error(status, code, "injected fault, nothing stored");
+        return injected(response, status);
+    }
+
+    let account = &shared.sms_account;
+    let refusal = match request.basic_auth() {
+        None => Some("no basic auth"),
+        Some((user, _)) if user != account.sid.as_str() => {
+            Some("basic auth user is not the configured account SID")
+        }
+        Some((_, token)) if !account.auth_token.matches(&token) => Some("wrong auth token"),
+        Some(_) if path_sid != account.sid.as_str() => {
+            Some("the account SID in the path is not the configured one")
+        }
+        Some(_) => None,
+    };
+    if let Some(why) = refusal {
+        // Twilio's exact words, the only message here not in the house style.
+        return twilio_error(401, 20003, "Authenticate")
+            .with_header("WWW-Authenticate", "Basic realm=\"Twilio API\"")
+            .with_note(format!("20003 authenticate: {why}"));
+    }
+
+    if !request.has_form_body() {
+        return twilio_error(
+            400,
+            70002,
+            "send the fields as Content-Type: application/x-www-form-urlencoded",
+        );
+    }
+    let submission = match sms::Submission::parse(&request.form_fields()) {
+        Ok(submission) => submission,
+        Err(invalid) => return twilio_error(400, invalid.code(), &invalid.to_string()),
+    };
+    let sid = format!("SM{}", Uuid::new_v4().simple());
+    let message = Message::received(submission, sid, path_sid.to_owned(), Utc::now());
+    let answer = message_resource(&message);
+    let note = format!(
+        "stored {} to {:?} body {:?}",
+        message.sid, message.to, message.body
+    );
+    match shared.lock().mailbox.add_message(message) {
+        Ok(()) => Response::json(201, &answer).with_note(note),
+        Err(e) => twilio_error(500, 20500, "could not store the message")
+            .with_note(format!("could not append the message to the store: {e}")),
+    }
+}
+
+/// Counts an attempt of `api` and gives the fault its turn: sleeps for its delay, then
+/// returns the status to fail with, if any. Sleeps without the lock, so other requests go
+/// on meanwhile.
+fn arrive(shared: &Shared, api: Api) -> Option<u16> {
+    let fault = {
+        let mut state = shared.lock();
+        let traffic = state.traffic(api);
+        traffic.attempts += 1;
+        traffic.faults.take()
+    };
+    match fault {
+        Some(Fault::Fail { status, delay }) => {
+            thread::sleep(delay);
+            Some(status)
+        }
+        Some(Fault::Slow { delay }) => {
+            thread::sleep(delay);
+            None
+        }
+        None => None,
+    }
+}
+
+/// An injected fault's answer: logged as one, and a 429 or 503 asks to retry in a second.
+fn injected(response: Response, status: u16) -> Response {
+    let response = response.with_note(format!("injected fault {status}"));
+    match status {
+        429 | 503 => response.with_header("Retry-After", "1"),
+        _ => response,
+    }
+}
+
+/// Twilio's answer to a created message: the fields Twilio sends, with the values a
+/// message has right after it is queued.
+fn message_resource(message: &Message) -> serde_json::Value {
+    let created = message.received_at.to_rfc2822();
+    let uri = format!(
+        "/{TWILIO_VERSION}/Accounts/{}/Messages/{}",
+        message.account_sid, message.sid
+    );
+    json!({
+        "account_sid": message.account_sid,
+        "api_version": TWILIO_VERSION,
+        "body": message.body,
+        "date_created": created,
+        "date_sent": null,
+        "date_updated": created,
+        "direction": "outbound-api",
+        "error_code": null,
+        "error_message": null,
+        "from": message.from,
+        "messaging_service_sid": null,
+        "num_media": "0",
+        "num_segments": message.num_segments.to_string(),
+        "price": null,
+        "price_unit": "USD",
+        "sid": message.sid,
+        "status": "queued",
+        "subresource_uris": { "media": format!("{uri}/Media.json") },
+        "to": message.to,
+        "uri": format!("{uri}.json"),
+    })
+}
+
 fn list(shared: &Shared, request: &Request) -> Response {
     let state = shared.lock();
     let mails = state.mailbox.mails().iter();
@@ -176,8 +314,18 @@ fn list(shared: &Shared, request: &Request) -> Response {
     Response::json(200, &mails)
 }
 
-fn clear(shared: &Shared) -> Response {
-    match shared.lock().mailbox.clear() {
+fn list_sms(shared: &Shared, request: &Request) -> Response {
+    let state = shared.lock();
+    let messages = state.mailbox.messages().iter();
+    let messages: Vec<&Message> = match request.query_param("to") {
+        Some(to) => messages.filter(|m| m.is_to(&to)).collect(),
+        None => messages.collect(),
+    };
+    Response::json(200, &messages)
+}
+
+fn clear(shared: &Shared, forget: fn(&mut Mailbox) -> std::io::Result<usize>) -> Response {
+    match forget(&mut shared.lock().mailbox) {
         Ok(deleted) => Response::json(200, &json!({ "deleted": deleted })),
         Err(e) => error(500, "application_error", "could not clear the store")
             .with_note(format!("could not truncate the store: {e}")),
@@ -195,20 +343,35 @@ fn control(shared: &Shared, request: &Request) -> Response {
             return error(500, "application_error", "could not clear the store")
                 .with_note(format!("could not truncate the store: {e}"));
         }
-        state.faults = Faults::default();
-        state.attempts = 0;
+        state.emails = Traffic::default();
+        state.sms = Traffic::default();
     }
-    if let Some(faults) = control.faults {
-        state.faults = faults;
+    if let Some((api, faults)) = control.faults {
+        state.traffic(api).faults = faults;
     }
     Response::json(200, &stats(&state))
 }
 
+impl State {
+    fn traffic(&mut self, api: Api) -> &mut Traffic {
+        match api {
+            Api::Emails => &mut self.emails,
+            Api::Sms => &mut self.sms,
+        }
+    }
+}
+
+/// The mail counters at the top level (as before SMS), the SMS ones under `sms`.
 fn stats(state: &State) -> serde_json::Value {
     json!({
-        "attempts": state.attempts,
+        "attempts": state.emails.attempts,
         "stored": state.mailbox.mails().len(),
-        "pending_faults": state.faults.pending(),
+        "pending_faults": state.emails.faults.pending(),
+        "sms": {
+            "attempts": state.sms.attempts,
+            "stored": state.mailbox.messages().len(),
+            "pending_faults": state.sms.faults.pending(),
+        },
     })
 }
 
@@ -219,6 +382,20 @@ fn error(status: u16, name: &str, message: &str) -> Response {
         &json!({ "statusCode": status, "name": name, "message": message }),
     )
     .with_note(format!("{name}: {message}"))
+}
+
+/// The error body in Twilio's shape; the log line repeats code and message.
+fn twilio_error(status: u16, code: u32, message: &str) -> Response {
+    Response::json(
+        status,
+        &json!({
+            "code": code,
+            "message": message,
+            "more_info": format!("https://www.twilio.com/docs/errors/{code}"),
+            "status": status,
+        }),
+    )
+    .with_note(format!("{code}: {message}"))
 }
 
 fn not_allowed(allow: &'static str) -> Response {

@@ -1,6 +1,6 @@
 //! The `mimamori-mailsink` binary from the outside: started on port 0 as scripts start it,
-//! spoken to with ureq as a sender would, and over raw TCP where a client library would
-//! hide the detail under test.
+//! spoken to with ureq as a sender of mail or text messages would, and over raw TCP where
+//! a client library would hide the detail under test.
 
 // Helpers here are test code too: a panic is a failed test, as in `#[test]` functions.
 #![allow(clippy::unwrap_used)]
@@ -12,15 +12,22 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::{Value, json};
 
 const KEY: &str = "dev-mail-key";
+/// The SMS account's defaults, as in `.dev.vars.example`.
+const SID: &str = "AC00000000000000000000000000000000";
+const TOKEN: &str = "dev-sms-token";
 
 /// A running sink, killed (not asked to stop) when dropped.
 struct Sink {
     child: Child,
     url: String,
+    /// The `--sms-listen` address, when started with one.
+    sms_url: Option<String>,
     stderr: Arc<Mutex<Vec<String>>>,
 }
 
@@ -33,17 +40,24 @@ impl Sink {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut first)
-            .unwrap();
-        let url = first
-            .trim_end()
-            .strip_prefix("mailsink: listening on ")
-            .unwrap_or_else(|| panic!("unexpected startup line {first:?}"))
-            .to_owned();
-        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-        assert!(!url.ends_with(":0"), "{url}");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut address = |prefix: &str| {
+            let mut line = String::new();
+            stdout.read_line(&mut line).unwrap();
+            let url = line
+                .trim_end()
+                .strip_prefix(prefix)
+                .unwrap_or_else(|| panic!("unexpected startup line {line:?}"))
+                .to_owned();
+            assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+            assert!(!url.ends_with(":0"), "{url}");
+            url
+        };
+        let url = address("mailsink: listening on ");
+        let sms_url = args.contains(&"--sms-listen").then(|| {
+            let url = address("mailsink: also listening on ");
+            url.strip_suffix(" (--sms-listen)").unwrap().to_owned()
+        });
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let lines = BufReader::new(child.stderr.take().unwrap()).lines();
         let sink_stderr = Arc::clone(&stderr);
@@ -52,7 +66,12 @@ impl Sink {
                 sink_stderr.lock().unwrap().push(line);
             }
         });
-        Sink { child, url, stderr }
+        Sink {
+            child,
+            url,
+            sms_url,
+            stderr,
+        }
     }
 
     fn with_key() -> Sink {
@@ -117,6 +136,39 @@ impl Sink {
         self.get("/_control").json()
     }
 
+    /// Sends a text message to the default account with the right credentials.
+    fn send_sms(&self, fields: &[(&str, impl AsRef<str>)]) -> Answer {
+        self.send_sms_to(&self.url, SID, Some((SID, TOKEN)), fields)
+    }
+
+    /// Sends a text message as a form to `base`'s Messages path for `path_sid`.
+    fn send_sms_to(
+        &self,
+        base: &str,
+        path_sid: &str,
+        auth: Option<(&str, &str)>,
+        fields: &[(&str, impl AsRef<str>)],
+    ) -> Answer {
+        let mut request = agent().post(format!(
+            "{base}/2010-04-01/Accounts/{path_sid}/Messages.json"
+        ));
+        if let Some((user, password)) = auth {
+            let credentials = BASE64.encode(format!("{user}:{password}"));
+            request = request.header("Authorization", format!("Basic {credentials}"));
+        }
+        Answer::from(
+            request
+                .send_form(fields.iter().map(|(n, v)| (*n, v.as_ref())))
+                .unwrap(),
+        )
+    }
+
+    fn messages(&self, query: &str) -> Vec<Value> {
+        let answer = self.get(&format!("/api/sms{query}"));
+        assert_eq!(answer.status, 200);
+        serde_json::from_value(answer.json()).unwrap()
+    }
+
     /// Waits up to two seconds for a stderr line containing all of `parts`.
     fn logged(&self, parts: &[&str]) -> String {
         let deadline = Instant::now() + Duration::from_secs(2);
@@ -142,6 +194,7 @@ struct Answer {
     status: u16,
     content_type: String,
     csp: String,
+    retry_after: String,
     body: String,
 }
 
@@ -155,10 +208,12 @@ impl Answer {
                 .unwrap_or_default()
         };
         let (content_type, csp) = (header("content-type"), header("content-security-policy"));
+        let retry_after = header("retry-after");
         Answer {
             status: response.status().as_u16(),
             content_type,
             csp,
+            retry_after,
             body: response.body_mut().read_to_string().unwrap(),
         }
     }
@@ -197,6 +252,29 @@ fn raw(sink: &Sink, request: &[u8]) -> String {
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();
     answer
+}
+
+/// The `/_control` counters when only mail was sent: the SMS ones are all zero.
+fn mail_stats(attempts: u64, stored: usize, pending_faults: u32) -> Value {
+    json!({
+        "attempts": attempts,
+        "stored": stored,
+        "pending_faults": pending_faults,
+        "sms": {"attempts": 0, "stored": 0, "pending_faults": 0},
+    })
+}
+
+/// A one-time code as the Worker sends it.
+fn code(to: &str, code: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("To", to.to_owned()),
+        ("From", "+815000000000".to_owned()),
+        ("Body", code_text(code)),
+    ]
+}
+
+fn code_text(code: &str) -> String {
+    format!("【見守り】認証コード: {code}（10分間有効）")
 }
 
 fn tokyo(received_at: &Value) -> String {
@@ -284,10 +362,7 @@ fn a_wrong_or_missing_key_is_refused_with_401_and_nothing_is_stored() {
     assert_eq!(missing.status, 401);
     assert_eq!(missing.json()["name"], "missing_api_key");
     assert!(sink.mails().is_empty());
-    assert_eq!(
-        sink.stats(),
-        json!({"attempts": 2, "stored": 0, "pending_faults": 0})
-    );
+    assert_eq!(sink.stats(), mail_stats(2, 0, 0));
 }
 
 #[test]
@@ -362,15 +437,12 @@ fn fail_next_two_answers_two_500s_then_stores_the_third_attempt() {
     let sink = Sink::with_key();
     assert_eq!(
         sink.control(&json!({"fail_next": 2, "status": 500, "delay_ms": 0})),
-        json!({"attempts": 0, "stored": 0, "pending_faults": 2})
+        mail_stats(0, 0, 2)
     );
     let mail = alert("ops@example.com", "件名");
     let statuses: Vec<u16> = (0..3).map(|_| sink.send(&mail).status).collect();
     assert_eq!(statuses, [500, 500, 200]);
-    assert_eq!(
-        sink.stats(),
-        json!({"attempts": 3, "stored": 1, "pending_faults": 0})
-    );
+    assert_eq!(sink.stats(), mail_stats(3, 1, 0));
     sink.logged(&["POST /emails -> 500", "injected fault 500"]);
 }
 
@@ -395,10 +467,7 @@ fn a_delay_fault_makes_a_client_with_a_one_second_timeout_time_out() {
     assert!(started.elapsed() < Duration::from_millis(2500));
     // The sleeping request holds up no one, and the fault is used up.
     assert_eq!(sink.send(&alert("ops@example.com", "件名")).status, 200);
-    assert_eq!(
-        sink.stats(),
-        json!({"attempts": 2, "stored": 1, "pending_faults": 0})
-    );
+    assert_eq!(sink.stats(), mail_stats(2, 1, 0));
 }
 
 #[test]
@@ -477,7 +546,7 @@ fn mails_in_the_store_survive_a_restart_and_so_do_their_keys() {
 
     let sink = Sink::start(&args);
     assert_eq!(sink.mails(), before);
-    sink.logged(&["2 mails loaded from"]);
+    sink.logged(&["2 mails and 0 text messages loaded from"]);
     let retry = sink.send_once("n-1", &mail);
     assert_eq!(retry.json()["id"], before[1]["id"]);
     sink.send(&alert("ops@example.com", "再起動の後"));
@@ -495,10 +564,7 @@ fn reset_forgets_mails_faults_and_attempts_and_delete_forgets_mails() {
     let sink = Sink::start(&["--store", store.to_str().unwrap()]);
     sink.send(&alert("ops@example.com", "件名"));
     sink.control(&json!({"fail_next": 3}));
-    assert_eq!(
-        sink.control(&json!({"reset": true})),
-        json!({"attempts": 0, "stored": 0, "pending_faults": 0})
-    );
+    assert_eq!(sink.control(&json!({"reset": true})), mail_stats(0, 0, 0));
     assert_eq!(std::fs::read_to_string(&store).unwrap(), "");
 
     sink.send(&alert("ops@example.com", "件名"));
@@ -631,4 +697,325 @@ fn mails_sent_at_once_from_many_threads_are_all_kept_under_distinct_ids() {
     assert_eq!(sent, stored);
     stored.dedup();
     assert_eq!(stored.len(), 40);
+}
+
+#[test]
+fn a_text_message_with_the_account_is_answered_201_as_twilio_does_and_listed() {
+    let sink = Sink::start(&[]);
+    let answer = sink.send_sms(&code("+819012345678", "123456"));
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    assert_eq!(answer.content_type, "application/json; charset=utf-8");
+    let created = answer.json();
+    let sid = created["sid"].as_str().unwrap().to_owned();
+    let hex = sid.strip_prefix("SM").unwrap();
+    assert_eq!(hex.len(), 32, "{sid}");
+    assert!(hex.bytes().all(|b| b.is_ascii_hexdigit()), "{sid}");
+    let body = code_text("123456");
+    for (field, value) in [
+        ("account_sid", json!(SID)),
+        ("to", json!("+819012345678")),
+        ("from", json!("+815000000000")),
+        ("body", json!(body)),
+        ("status", json!("queued")),
+        ("num_segments", json!("1")),
+        ("direction", json!("outbound-api")),
+        ("api_version", json!("2010-04-01")),
+        ("error_code", Value::Null),
+        (
+            "uri",
+            json!(format!("/2010-04-01/Accounts/{SID}/Messages/{sid}.json")),
+        ),
+    ] {
+        assert_eq!(created[field], value, "{field} in {created}");
+    }
+    let date_created = created["date_created"].as_str().unwrap();
+    assert!(date_created.ends_with(" +0000"), "{date_created}");
+    let date_created = DateTime::parse_from_rfc2822(date_created).unwrap();
+    assert!((Utc::now() - date_created.to_utc()).num_seconds() < 10);
+
+    let messages = sink.messages("");
+    assert_eq!(messages.len(), 1);
+    let received_at = messages[0]["received_at"].clone();
+    assert_eq!(
+        messages[0],
+        json!({
+            "sid": sid,
+            "received_at": received_at,
+            "account_sid": SID,
+            "from": "+815000000000",
+            "to": "+819012345678",
+            "body": body,
+            "num_segments": 1,
+        })
+    );
+    let at: DateTime<Utc> = received_at.as_str().unwrap().parse().unwrap();
+    assert_eq!(at.timestamp(), date_created.timestamp());
+    sink.logged(&["POST /2010-04-01/Accounts/", "-> 201", &sid, "123456"]);
+
+    let page = sink.get("/").body;
+    assert!(
+        page.contains("<h2 id=\"sms\">SMS（認証コード）</h2>"),
+        "{page}"
+    );
+    assert!(page.contains(&tokyo(&received_at)));
+    assert!(page.contains("+819012345678"));
+    assert!(page.contains(&body));
+    assert!(sink.mails().is_empty());
+    assert_eq!(
+        sink.stats()["sms"],
+        json!({"attempts": 1, "stored": 1, "pending_faults": 0})
+    );
+}
+
+#[test]
+fn wrong_or_missing_credentials_or_another_account_are_refused_with_20003() {
+    let sink = Sink::start(&[]);
+    let fields = code("+819012345678", "123456");
+    let other = "AC11111111111111111111111111111111";
+    for (path_sid, auth) in [
+        (SID, None),
+        (SID, Some((SID, "wrong-token"))),
+        (SID, Some((other, TOKEN))),
+        (other, Some((SID, TOKEN))),
+        (other, Some((other, TOKEN))),
+    ] {
+        let answer = sink.send_sms_to(&sink.url, path_sid, auth, &fields);
+        assert_eq!(answer.status, 401, "{path_sid} {auth:?}");
+        assert_eq!(
+            answer.json(),
+            json!({
+                "code": 20003,
+                "message": "Authenticate",
+                "more_info": "https://www.twilio.com/docs/errors/20003",
+                "status": 401,
+            })
+        );
+    }
+    // The token is not echoed in the log, only why it was refused.
+    sink.logged(&["-> 401", "wrong auth token"]);
+    assert!(
+        !sink
+            .stderr
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("wrong-token"))
+    );
+    assert!(sink.messages("").is_empty());
+    assert_eq!(sink.stats()["sms"]["attempts"], 5);
+}
+
+#[test]
+fn the_account_sid_and_auth_token_are_set_by_flags() {
+    let sid = "AC0123456789abcdef0123456789abcdef";
+    let sink = Sink::start(&["--sms-account-sid", sid, "--sms-auth-token", "s3cret"]);
+    let fields = code("+819012345678", "123456");
+    let defaults = sink.send_sms(&fields);
+    assert_eq!(defaults.status, 401);
+    let configured = sink.send_sms_to(&sink.url, sid, Some((sid, "s3cret")), &fields);
+    assert_eq!(configured.status, 201, "{}", configured.body);
+    assert_eq!(configured.json()["account_sid"], sid);
+    sink.logged(&[&format!(
+        "SMS API at /2010-04-01/Accounts/{sid}/Messages.json"
+    )]);
+}
+
+#[test]
+fn a_form_without_a_valid_to_from_or_body_is_refused_with_400_and_twilios_code() {
+    let sink = Sink::start(&[]);
+    let without = |name: &str| -> Vec<(&'static str, String)> {
+        let mut fields = code("+819012345678", "123456");
+        fields.retain(|(n, _)| *n != name);
+        fields
+    };
+    let with = |name: &'static str, value: &str| -> Vec<(&'static str, String)> {
+        let mut fields = without(name);
+        fields.push((name, value.to_owned()));
+        fields
+    };
+    for (fields, code) in [
+        (without("To"), 21604),
+        (with("To", ""), 21604),
+        (with("To", "09012345678"), 21211),
+        (with("To", "+81 90 1234 5678"), 21211),
+        (with("To", "+1234567"), 21211),
+        (without("From"), 21603),
+        (without("Body"), 21602),
+        (with("Body", ""), 21602),
+        (with("Body", &"あ".repeat(1601)), 21617),
+    ] {
+        let answer = sink.send_sms(&fields);
+        assert_eq!(answer.status, 400, "{fields:?}");
+        let body = answer.json();
+        assert_eq!(body["code"], code, "{fields:?}: {body}");
+        assert_eq!(body["status"], 400);
+        assert_eq!(
+            body["more_info"],
+            format!("https://www.twilio.com/docs/errors/{code}")
+        );
+        assert!(!body["message"].as_str().unwrap().is_empty());
+    }
+
+    let credentials = BASE64.encode(format!("{SID}:{TOKEN}"));
+    let json_body = Answer::from(
+        agent()
+            .post(sink.url(&format!("/2010-04-01/Accounts/{SID}/Messages.json")))
+            .header("Authorization", format!("Basic {credentials}"))
+            .content_type("application/json")
+            .send(r#"{"To": "+819012345678", "From": "+815000000000", "Body": "x"}"#)
+            .unwrap(),
+    );
+    assert_eq!(json_body.status, 400);
+    assert_eq!(json_body.json()["code"], 70002);
+    assert!(sink.messages("").is_empty());
+}
+
+#[test]
+fn the_to_filter_lists_only_messages_to_that_number_oldest_first() {
+    let sink = Sink::start(&[]);
+    sink.send_sms(&code("+819011112222", "111111"));
+    sink.send_sms(&code("+819033334444", "222222"));
+    sink.send_sms(&code("+819011112222", "333333"));
+    let bodies = |query: &str| -> Vec<Value> {
+        sink.messages(query)
+            .iter()
+            .map(|m| m["body"].clone())
+            .collect()
+    };
+    let codes =
+        |codes: &[&str]| -> Vec<Value> { codes.iter().map(|c| json!(code_text(c))).collect() };
+    assert_eq!(bodies("?to=+819011112222"), codes(&["111111", "333333"]));
+    assert_eq!(bodies("?to=%2B819033334444"), codes(&["222222"]));
+    assert_eq!(bodies(""), codes(&["111111", "222222", "333333"]));
+    assert!(bodies("?to=819011112222").is_empty());
+    assert!(bodies("?to=+810000000000").is_empty());
+}
+
+#[test]
+fn messages_in_the_store_survive_a_restart_beside_the_mails() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("mails.jsonl");
+    let args = ["--api-key", KEY, "--store", store.to_str().unwrap()];
+    let (mails, messages) = {
+        let sink = Sink::start(&args);
+        sink.send_sms(&code("+819012345678", "111111"));
+        sink.send(&alert("ops@example.com", "一通目"));
+        sink.send_sms(&code("+819012345678", "222222"));
+        (sink.mails(), sink.messages(""))
+        // Killed here, without a chance to flush anything.
+    };
+    assert_eq!(messages.len(), 2);
+
+    let sink = Sink::start(&args);
+    sink.logged(&["1 mails and 2 text messages loaded from"]);
+    assert_eq!(sink.mails(), mails);
+    assert_eq!(sink.messages(""), messages);
+    assert!(sink.get("/").body.contains("SMS（2件）"));
+
+    // Deleting the mails keeps the messages, in the file too, and the other way round.
+    let deleted = Answer::from(agent().delete(sink.url("/api/emails")).call().unwrap());
+    assert_eq!(deleted.json(), json!({"deleted": 1}));
+    drop(sink);
+    let sink = Sink::start(&args);
+    assert!(sink.mails().is_empty());
+    assert_eq!(sink.messages(""), messages);
+    sink.send(&alert("ops@example.com", "二通目"));
+    let deleted = Answer::from(agent().delete(sink.url("/api/sms")).call().unwrap());
+    assert_eq!(deleted.json(), json!({"deleted": 2}));
+    drop(sink);
+    let sink = Sink::start(&args);
+    assert!(sink.messages("").is_empty());
+    assert_eq!(sink.mails().len(), 1);
+}
+
+#[test]
+fn the_second_listener_serves_the_same_mails_and_messages() {
+    let sink = Sink::start(&["--api-key", KEY, "--sms-listen", "127.0.0.1:0"]);
+    let sms_url = sink.sms_url.clone().unwrap();
+    assert_ne!(sms_url, sink.url);
+    let answer = sink.send_sms_to(
+        &sms_url,
+        SID,
+        Some((SID, TOKEN)),
+        &code("+819012345678", "123456"),
+    );
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    // Seen through the main listener.
+    assert_eq!(sink.messages("")[0]["sid"], answer.json()["sid"]);
+
+    // And the other way round: every route answers on both.
+    sink.send(&alert("ops@example.com", "メインへ"));
+    let mails = Answer::from(agent().get(format!("{sms_url}/api/emails")).call().unwrap());
+    assert_eq!(mails.json()[0]["subject"], "メインへ");
+    let page = Answer::from(agent().get(format!("{sms_url}/")).call().unwrap());
+    assert!(page.body.contains("メインへ") && page.body.contains("123456"));
+}
+
+#[test]
+fn sms_faults_fail_only_text_messages_with_twilios_error_shape() {
+    let sink = Sink::with_key();
+    let control = sink.control(&json!({"fail_next": 1, "status": 503, "api": "sms"}));
+    assert_eq!(
+        control,
+        json!({
+            "attempts": 0, "stored": 0, "pending_faults": 0,
+            "sms": {"attempts": 0, "stored": 0, "pending_faults": 1},
+        })
+    );
+    // A mail meanwhile is not touched by the SMS fault.
+    assert_eq!(sink.send(&alert("ops@example.com", "件名")).status, 200);
+
+    let failed = sink.send_sms(&code("+819012345678", "123456"));
+    assert_eq!(failed.status, 503);
+    assert_eq!(failed.retry_after, "1");
+    assert_eq!(
+        failed.json(),
+        json!({
+            "code": 20503,
+            "message": "injected fault, nothing stored",
+            "more_info": "https://www.twilio.com/docs/errors/20503",
+            "status": 503,
+        })
+    );
+    sink.logged(&["Messages.json -> 503", "injected fault 503"]);
+    assert_eq!(sink.send_sms(&code("+819012345678", "123456")).status, 201);
+    assert_eq!(
+        sink.stats(),
+        json!({
+            "attempts": 1, "stored": 1, "pending_faults": 0,
+            "sms": {"attempts": 2, "stored": 1, "pending_faults": 0},
+        })
+    );
+
+    // Mail faults leave text messages alone; a reset forgets both kinds.
+    sink.control(&json!({"fail_next": 1}));
+    assert_eq!(sink.send_sms(&code("+819012345678", "654321")).status, 201);
+    assert_eq!(sink.send(&alert("ops@example.com", "件名")).status, 500);
+    assert_eq!(
+        sink.control(&json!({"reset": true})),
+        json!({
+            "attempts": 0, "stored": 0, "pending_faults": 0,
+            "sms": {"attempts": 0, "stored": 0, "pending_faults": 0},
+        })
+    );
+}
+
+#[test]
+fn the_messages_path_takes_only_post() {
+    let sink = Sink::start(&[]);
+    let answer = raw(
+        &sink,
+        format!(
+            "GET /2010-04-01/Accounts/{SID}/Messages.json HTTP/1.1\r\nHost: x\r\n\
+             Connection: close\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    assert!(answer.starts_with("HTTP/1.1 405 "), "{answer}");
+    assert!(answer.contains("\r\nAllow: POST\r\n"), "{answer}");
+    assert!(answer.contains("\"code\":20004"), "{answer}");
+    assert_eq!(
+        sink.get("/2010-04-01/Accounts/x/y/Messages.json").status,
+        404
+    );
 }
