@@ -3,7 +3,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack } from './stack.mjs';
-import { launch, watchedPage, hydrated } from './browser.mjs';
+import { launch, watchedPage as plainPage, hydrated } from './browser.mjs';
+import { readyUser } from './identity.mjs';
 
 const DEMO = [
   { name: 'utm1', id: 'c025a28b0a41', status: 'オンライン' },
@@ -14,9 +15,19 @@ const OTHER_CUSTOMERS_DEVICE = '0090fe7700aa';
 
 let stack;
 let browser;
+let demo;
 before(async () => {
   [stack, browser] = await Promise.all([startStack(), launch()]);
+  // The demo company's admin, signed in (the sign-in itself is signin.test.mjs's).
+  demo = await readyUser(stack, '/api/v1/admin/customers/cus_demo/accounts');
 });
+
+/** A watched page whose browser carries the demo admin's session. */
+async function watchedPage(b, options = {}) {
+  const watched = await plainPage(b, options);
+  await watched.context.addCookies([...demo.visitor.cookies].map(([name, value]) => ({ name, value, url: stack.url })));
+  return watched;
+}
 after(async () => {
   await browser?.close();
   await stack?.stop();
@@ -52,9 +63,8 @@ function assertDemoRows(got, expected = DEMO) {
 }
 
 test('the server HTML already holds the appliance list, in Japanese, before any script runs', async () => {
-  const res = await fetch(`${stack.url}/`);
-  assert.equal(res.status, 200);
-  const html = await res.text();
+  const { status, html } = await demo.visitor.get('/');
+  assert.equal(status, 200);
   assert.match(html, /<html lang="ja">/);
   for (const a of DEMO) {
     assert.match(html, new RegExp(`<tr data-device-id="${a.id}">.*?${a.name}.*?${a.status}</span>`));

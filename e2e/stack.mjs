@@ -46,12 +46,13 @@ function run(args, state) {
  * @param {{migrate?: boolean, seed?: boolean, vars?: Record<string, string>, mail?: boolean}} options
  *   migrate: apply migrations/ (default true); seed: load scripts/seed-demo.sql (default true);
  *   vars: settings for this stack on top of .dev.vars.example's defaults;
- *   mail: start a dev mail sink of its own and point MAIL_API_URL at it (default true)
+ *   mail: start a dev mail and SMS sink of its own and point MAIL_API_URL and SMS_API_URL
+ *   at it (default true)
  */
 export async function startStack({ migrate = true, seed = true, vars: extra = {}, mail = true } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'mimamori-e2e-'));
   const sink = mail ? await startMailSink() : null;
-  if (sink) extra = { MAIL_API_URL: sink.url, MAIL_API_KEY: sink.key, ...extra };
+  if (sink) extra = { MAIL_API_URL: sink.url, MAIL_API_KEY: sink.key, SMS_API_URL: sink.url, ...extra };
   const state = join(dir, 'state');
   const vars = join(dir, 'test.vars');
   writeFileSync(vars, Object.entries(extra).map(([k, v]) => `${k}=${v}\n`).join(''));
@@ -133,7 +134,7 @@ export async function startStack({ migrate = true, seed = true, vars: extra = {}
     halt,
     /** The end of the outage: the same URL and data again. */
     resume: launch,
-    /** The stack's mail sink: `url`, `mails()`, `control(body)`, `reset()`. */
+    /** The stack's mail and SMS sink: `url`, `mails()`, `sms()`, `control(body)`, `stats()`. */
     sink,
     async stop() {
       await halt();
@@ -166,6 +167,8 @@ export async function startMailSink() {
     url,
     key,
     mails: (to) => json(`/api/emails${to ? `?to=${encodeURIComponent(to)}` : ''}`),
+    /** Text messages received through the Twilio-shaped API, oldest first. */
+    sms: (to) => json(`/api/sms${to ? `?to=${encodeURIComponent(to)}` : ''}`),
     control: (body) => json('/_control', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
     stats: () => json('/_control'),
     stop: () => child.kill('SIGTERM'),

@@ -19,14 +19,34 @@ pub struct Appliance {
     pub status: Status,
 }
 
-/// The portal customer's appliances (see `tenant`), by name.
+/// A customer's appliances, by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerAppliances {
+    pub customer_id: String,
+    pub customer_name: String,
+    pub appliances: Vec<Appliance>,
+}
+
+/// The appliances of `customer` (staff), or of the caller's own company (a customer
+/// admin, `None`). A customer outside the caller's scope is a 404 (see `tenant`).
 #[server(prefix = "/_app", endpoint = "appliances")]
-pub async fn list_appliances() -> Result<Vec<Appliance>, ServerFnError> {
-    server::list().await
+pub async fn list_appliances(
+    customer: Option<String>,
+) -> Result<CustomerAppliances, ServerFnError> {
+    server::list(customer).await
+}
+
+/// `/customers/:id`: one customer's appliances, for the operator's and resellers' staff
+/// (and a customer admin's own company).
+#[component]
+pub fn CustomerAppliancesPage() -> impl IntoView {
+    let params = leptos_router::hooks::use_params_map();
+    let id = params.with_untracked(|p| p.get("id"));
+    view! { <AppliancesPage customer=id /> }
 }
 
 #[component]
-pub fn AppliancesPage() -> impl IntoView {
+pub fn AppliancesPage(customer: Option<String>) -> impl IntoView {
     let initial = use_query_map().with_untracked(|q| match q.get_str("online") {
         Some("1") => ListFilter::OnlineOnly,
         _ => ListFilter::All,
@@ -36,12 +56,15 @@ pub fn AppliancesPage() -> impl IntoView {
     // the submit button that serves no-JavaScript visitors is hidden.
     let hydrated = RwSignal::new(false);
     Effect::new(move || hydrated.set(true));
-    let appliances = Resource::new_blocking(|| (), |()| list_appliances());
+    let action = customer
+        .as_ref()
+        .map_or_else(|| "/".to_owned(), |c| format!("/customers/{c}"));
+    let appliances = Resource::new_blocking(move || customer.clone(), list_appliances);
 
     view! {
         <Title text="機器一覧" />
         <h1>"機器一覧"</h1>
-        <form class="filter" method="get" action="/">
+        <form class="filter" method="get" action=action>
             <label>
                 <input
                     type="checkbox"
@@ -68,7 +91,16 @@ pub fn AppliancesPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"読み込み中…"</p> }>
             {move || Suspend::new(async move {
                 match appliances.await {
-                    Ok(list) => view! { <ApplianceList list filter /> }.into_any(),
+                    Ok(found) => {
+                        let list = found.appliances;
+                        view! {
+                            <p class="company" data-customer-id=found.customer_id>
+                                {found.customer_name}
+                            </p>
+                            <ApplianceList list filter />
+                        }
+                            .into_any()
+                    }
                     Err(_) => {
                         view! {
                             <p class="error" role="alert">
@@ -152,7 +184,8 @@ fn ApplianceRow(appliance: Appliance) -> impl IntoView {
 
 #[cfg(feature = "ssr")]
 mod server {
-    //! D1 reads for this page. Every query is scoped to the portal's customer.
+    //! D1 reads for this page. The customer comes from `tenant::page_customer`, which
+    //! has checked that the caller may see it.
 
     use chrono::{DateTime, Utc};
     use domain::offline::{DEFAULT_THRESHOLD, status};
@@ -161,7 +194,7 @@ mod server {
     use worker::Env;
     use worker::send::SendFuture;
 
-    use super::Appliance;
+    use super::{Appliance, CustomerAppliances};
 
     #[derive(Deserialize)]
     struct Row {
@@ -170,16 +203,17 @@ mod server {
         last_seen_at: Option<i64>,
     }
 
-    pub async fn list() -> Result<Vec<Appliance>, ServerFnError> {
+    pub async fn list(requested: Option<String>) -> Result<CustomerAppliances, ServerFnError> {
+        let (_, customer) = crate::tenant::page_customer(requested).await?;
         let env = use_context::<Env>().ok_or_else(|| ServerFnError::new("no worker env"))?;
-        let customer = crate::tenant::portal_customer(&env);
+        let id = customer.id.clone();
         let rows: Vec<Row> = SendFuture::new(async move {
             env.d1("DB")?
                 .prepare(
                     "SELECT id, name, last_seen_at FROM devices \
                      WHERE customer_id = ?1 ORDER BY name, id",
                 )
-                .bind(&[customer.into()])?
+                .bind(&[id.into()])?
                 .all()
                 .await?
                 .results()
@@ -190,7 +224,7 @@ mod server {
             ServerFnError::new("storage unavailable")
         })?;
         let now = Utc::now();
-        Ok(rows
+        let appliances = rows
             .into_iter()
             .map(|r| {
                 let last_seen = r.last_seen_at.and_then(DateTime::from_timestamp_millis);
@@ -201,6 +235,11 @@ mod server {
                     last_seen,
                 }
             })
-            .collect())
+            .collect();
+        Ok(CustomerAppliances {
+            customer_id: customer.id,
+            customer_name: customer.name,
+            appliances,
+        })
     }
 }

@@ -9,7 +9,12 @@ use leptos_router::{SsrMode, path};
 
 pub mod appliances;
 #[cfg(feature = "ssr")]
-mod tenant;
+pub mod d1;
+pub mod messages;
+pub mod signin;
+pub mod staff;
+#[cfg(feature = "ssr")]
+pub mod tenant;
 
 /// The prefix under which the portal's server functions are served. `/api/v1` is the
 /// external contract (api-v1.md); these endpoints are internal to the portal.
@@ -44,17 +49,60 @@ pub fn App() -> impl IntoView {
     view! {
         <Stylesheet id="main" href="/pkg/mimamori.css" />
         <Title formatter=|page: String| format!("{page} | 見守り") />
-        <header class="site">
-            <a class="brand" href="/">"見守り"</a>
-            <span class="tagline">"サイバーセキュリティ見守りサービス"</span>
-        </header>
         <Router>
+            <header class="site">
+                <a class="brand" href="/">"見守り"</a>
+                <span class="tagline">"サイバーセキュリティ見守りサービス"</span>
+                <signin::UserMenu />
+            </header>
             <main>
                 <Routes fallback=NotFound>
-                    <Route path=path!("") view=appliances::AppliancesPage ssr=SsrMode::Async />
+                    <Route path=path!("") view=Home ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/customers/:id")
+                        view=appliances::CustomerAppliancesPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=path!("/login") view=signin::LoginPage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/login/verify")
+                        view=signin::VerifyPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=path!("/setup") view=signin::SetupPage ssr=SsrMode::Async />
+                    <Route path=path!("/setup/2fa") view=signin::ChoosePage ssr=SsrMode::Async />
+                    <Route path=path!("/setup/totp") view=signin::TotpPage ssr=SsrMode::Async />
+                    <Route path=path!("/setup/sms") view=signin::SmsPage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/setup/recovery")
+                        view=signin::RecoveryPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=path!("/account") view=signin::AccountPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/audit") view=staff::AuditPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+/// `/`: a customer admin sees their company's appliances; staff see their customers.
+#[component]
+fn Home() -> impl IntoView {
+    let state = Resource::new_blocking(|| (), |()| signin::page_state());
+    view! {
+        <messages::Done />
+        <Suspense fallback=|| view! { <p>"読み込み中…"</p> }>
+            {move || Suspend::new(async move {
+                match state.await {
+                    Ok(s) if s.me.as_ref().is_some_and(|m| m.staff) => {
+                        view! { <staff::CustomersList /> }.into_any()
+                    }
+                    Ok(_) => view! { <appliances::AppliancesPage customer=None /> }.into_any(),
+                    Err(_) => view! { <signin::LoadError /> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 

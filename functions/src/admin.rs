@@ -5,17 +5,19 @@
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::Path;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
+use domain::access::Scope;
 use domain::customer::{parse_new_customer, parse_new_device};
 use domain::enrollment;
+use domain::id::Id;
 use serde::Deserialize;
 use serde_json::json;
 use wasm_bindgen::JsValue;
 use worker::Env;
 
-use crate::auth::{operator, require_json};
+use crate::auth::{api_caller, require_json};
 use crate::d1::changes;
 use crate::error::AppError;
 use crate::secret::{hex, random, sha256_hex};
@@ -27,10 +29,17 @@ pub async fn create_customer(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    operator(&headers, &env)?;
+    let caller = api_caller(&headers, &env, &Method::POST, "/api/v1/admin/customers").await?;
     require_json(&headers)?;
-    let new = parse_new_customer(&body)?;
+    let mut new = parse_new_customer(&body)?;
     let db = env.d1("DB")?;
+    // A reseller signs customers up for itself only.
+    if let Scope::Reseller(own) = &caller.scope {
+        match &new.reseller_id {
+            Some(r) if r.as_str() != own => return Err(AppError::Forbidden),
+            _ => new.reseller_id = Some(Id::parse(own).map_err(|_| AppError::Forbidden)?),
+        }
+    }
     if let Some(reseller) = &new.reseller_id {
         let known = db
             .prepare("SELECT 1 AS known FROM resellers WHERE id = ?1")
@@ -101,10 +110,23 @@ pub async fn create_device(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    operator(&headers, &env)?;
+    let caller = api_caller(
+        &headers,
+        &env,
+        &Method::POST,
+        "/api/v1/admin/customers/{id}/devices",
+    )
+    .await?;
     require_json(&headers)?;
     let new = parse_new_device(&body)?;
     let db = env.d1("DB")?;
+    // Outside the caller's scope is the same 404 as not existing.
+    if app::tenant::visible_customer(&db, &caller.scope, &customer_id)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::NotFound);
+    }
     let customer = db
         .prepare("SELECT contract_ended_at FROM customers WHERE id = ?1")
         .bind(&[customer_id.as_str().into()])?

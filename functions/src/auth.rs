@@ -1,16 +1,37 @@
-//! Who is calling the API. For now there is one operator, whose bearer token is the
-//! `OPERATOR_TOKEN` secret; reseller-scoped and further operator tokens come with the
-//! identity work. A missing, malformed or wrong token is 401, with the same answer for
-//! every case, and tokens are compared in constant time.
+//! Who is calling the operator and reseller API (api-v1). A bearer token is either the
+//! bootstrap `OPERATOR_TOKEN` secret or a token issued through `POST /api/v1/admin/tokens`
+//! (only its SHA-256 is stored; revoking it takes effect on the next request). Each
+//! resolves to a `domain::access::Scope`; every use is written to the audit log. A
+//! missing, malformed, wrong or revoked token is 401, with the same answer for every
+//! case, and secrets are compared in constant time.
 
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, Method, header};
+use chrono::Utc;
+use domain::access::Scope;
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use worker::Env;
 
+use crate::audit::{self, Entry};
 use crate::error::AppError;
+use crate::secret::sha256_hex;
 
-/// The operator, authenticated.
-pub struct Operator;
+/// An authenticated API caller.
+pub struct ApiCaller {
+    pub scope: Scope,
+    /// The issued token's id; `bootstrap` for `OPERATOR_TOKEN`.
+    pub token_id: String,
+}
+
+impl ApiCaller {
+    /// Operator-only endpoints answer a reseller token with 403.
+    pub fn operator(&self) -> Result<(), AppError> {
+        match self.scope {
+            Scope::Operator => Ok(()),
+            _ => Err(AppError::Forbidden),
+        }
+    }
+}
 
 /// The bearer token of the request; 401 when there is none.
 pub fn bearer(headers: &HeaderMap) -> Result<&str, AppError> {
@@ -23,22 +44,75 @@ pub fn bearer(headers: &HeaderMap) -> Result<&str, AppError> {
         .ok_or(AppError::Unauthenticated)
 }
 
-pub fn operator(headers: &HeaderMap, env: &Env) -> Result<Operator, AppError> {
+#[derive(Deserialize)]
+struct TokenRow {
+    id: String,
+    scope: String,
+    reseller_id: Option<String>,
+}
+
+/// Authenticates the request and records the use of its token (`what`: the method and
+/// route, for the audit log).
+pub async fn api_caller(
+    headers: &HeaderMap,
+    env: &Env,
+    method: &Method,
+    what: &str,
+) -> Result<ApiCaller, AppError> {
     let presented = bearer(headers)?;
-    // An unset or empty secret means no operator can sign in, never that anyone can.
-    let expected = env
+    // An unset or empty secret means no bootstrap operator, never that anyone is one.
+    let bootstrap = env
         .secret("OPERATOR_TOKEN")
         .map(|s| s.to_string())
         .unwrap_or_default();
-    if expected.is_empty() || !same_secret(presented, &expected) {
-        return Err(AppError::Unauthenticated);
-    }
-    Ok(Operator)
+    let db = env.d1("DB")?;
+    let caller = if !bootstrap.is_empty() && same_secret(presented, &bootstrap) {
+        ApiCaller {
+            scope: Scope::Operator,
+            token_id: "bootstrap".into(),
+        }
+    } else {
+        let row = db
+            .prepare(
+                "SELECT id, scope, reseller_id FROM api_tokens \
+                 WHERE token_hash = ?1 AND revoked_at IS NULL",
+            )
+            .bind(&[sha256_hex(presented).into()])?
+            .first::<TokenRow>(None)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        let scope = Scope::from_row(&row.scope, row.reseller_id.as_deref(), None)
+            .ok_or(AppError::Unauthenticated)?;
+        ApiCaller {
+            scope,
+            token_id: row.id,
+        }
+    };
+    let now = Utc::now();
+    let origin = crate::web::origin(headers);
+    db.batch(vec![
+        db.prepare("UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1")
+            .bind(&[caller.token_id.as_str().into(), app::d1::ms(now)])?,
+        audit::statement(
+            &db,
+            &Entry {
+                event: "token.used",
+                token_id: Some(&caller.token_id),
+                scope: Some(&caller.scope),
+                origin: Some(&origin),
+                detail: Some(format!("{method} {what}")),
+                ..Default::default()
+            },
+            now,
+        )?,
+    ])
+    .await?;
+    Ok(caller)
 }
 
 /// Compares digests, so neither the content nor the length of the secret leaks through
 /// timing.
-fn same_secret(a: &str, b: &str) -> bool {
+pub(crate) fn same_secret(a: &str, b: &str) -> bool {
     let (a, b) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
     a.iter()
         .zip(b.iter())

@@ -15,6 +15,9 @@ pub enum AppError {
     InvalidField { path: String, message: String },
     /// Token missing, malformed, forged or expired.
     Unauthenticated,
+    /// The token is valid but may not do this (a reseller token on an operator-only
+    /// endpoint).
+    Forbidden,
     /// The caller is known but its customer's contract has ended.
     ContractEnded,
     /// The appliance has been disabled by the operator.
@@ -48,7 +51,9 @@ impl AppError {
         match self {
             AppError::InvalidJson | AppError::InvalidField { .. } => StatusCode::BAD_REQUEST,
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            AppError::ContractEnded | AppError::DeviceDisabled => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::ContractEnded | AppError::DeviceDisabled => {
+                StatusCode::FORBIDDEN
+            }
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
@@ -74,6 +79,11 @@ impl AppError {
             AppError::Unauthenticated => (
                 "unauthenticated",
                 "a valid bearer token is required".into(),
+                None,
+            ),
+            AppError::Forbidden => (
+                "forbidden",
+                "this token may not do this; ask the operator".into(),
                 None,
             ),
             AppError::ContractEnded => (
@@ -179,4 +189,8 @@ pub async fn get_only() -> AppError {
 
 pub async fn post_only() -> AppError {
     AppError::MethodNotAllowed { allow: "POST" }
+}
+
+pub async fn delete_only() -> AppError {
+    AppError::MethodNotAllowed { allow: "DELETE" }
 }

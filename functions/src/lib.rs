@@ -15,7 +15,9 @@ use worker::{Context, Env, HttpRequest, ScheduleContext, ScheduledEvent, event};
 
 use crate::error::AppError;
 
+mod accounts;
 mod admin;
+mod audit;
 mod auth;
 mod config;
 mod d1;
@@ -30,7 +32,11 @@ mod reports;
 mod retention;
 mod review;
 mod secret;
+mod session;
+mod signin;
+mod sms;
 mod sweep;
+mod web;
 
 /// api-v1: a body over 1 MiB is refused with 413, on every route.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -59,17 +65,48 @@ async fn fetch(
         }
     };
     let api = parts.uri.path().starts_with("/api/") || parts.uri.path() == "/__cron";
-    let req = axum::http::Request::from_parts(parts, axum::body::Body::from(body));
     if api {
+        let req = axum::http::Request::from_parts(parts, axum::body::Body::from(body));
         // The device and operator API never renders a page: skip building the portal's
         // routes, which costs more than a small report.
-        return Ok(api_routes(Router::new())
+        let mut response = api_routes(Router::new())
             .layer(axum::Extension(env))
             .layer(axum::Extension(ctx))
             .call(req)
-            .await?);
+            .await?;
+        web::secure(&mut response, None);
+        return Ok(response);
     }
-    Ok(router(env, ctx).call(req).await?)
+    let mut parts = parts;
+    if web::cross_site(&parts) {
+        let mut response = (
+            axum::http::StatusCode::FORBIDDEN,
+            "別のサイトからの送信は受け付けられません。ポータルのページから操作してください。",
+        )
+            .into_response();
+        web::secure(&mut response, None);
+        return Ok(response);
+    }
+    let visit = match web::visit(&env, &parts.headers, chrono::Utc::now()).await {
+        Ok(v) => v,
+        Err(e) => {
+            let mut response = e.into_response();
+            web::secure(&mut response, None);
+            return Ok(response);
+        }
+    };
+    if let Some(mut response) = web::guard(&mut parts, visit.visitor.caller.as_ref()) {
+        web::set_cookies(&mut response, &visit.set_cookies);
+        web::secure(&mut response, Some(&visit.nonce));
+        return Ok(response);
+    }
+    let req = axum::http::Request::from_parts(parts, axum::body::Body::from(body));
+    let mut response = router(env, ctx, visit.visitor, visit.nonce.clone())
+        .call(req)
+        .await?;
+    web::set_cookies(&mut response, &visit.set_cookies);
+    web::secure(&mut response, Some(&visit.nonce));
+    Ok(response)
 }
 
 #[event(scheduled)]
@@ -86,7 +123,12 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     }
 }
 
-fn router(env: Env, ctx: std::sync::Arc<Context>) -> Router {
+fn router(
+    env: Env,
+    ctx: std::sync::Arc<Context>,
+    visitor: app::tenant::Visitor,
+    nonce: String,
+) -> Router {
     let options = LeptosOptions::builder()
         .output_name(app::OUTPUT_NAME)
         .site_pkg_dir("pkg")
@@ -94,7 +136,12 @@ fn router(env: Env, ctx: std::sync::Arc<Context>) -> Router {
     let routes = generate_route_list(App);
     let with_env = {
         let env = env.clone();
-        move || provide_context(env.clone())
+        let visitor = visitor.clone();
+        move || {
+            provide_context(env.clone());
+            provide_context(visitor.clone());
+            provide_context(leptos::nonce::Nonce::from_value(nonce.clone()));
+        }
     };
     let server_fns = {
         let with_env = with_env.clone();
@@ -110,10 +157,21 @@ fn router(env: Env, ctx: std::sync::Arc<Context>) -> Router {
             &format!("{}/{{*fn_name}}", app::SERVER_FN_PREFIX),
             post(server_fns),
         )
+        .route("/auth/login", post(signin::login))
+        .route("/auth/setup", post(signin::setup))
+        .route("/auth/2fa", post(signin::choose))
+        .route("/auth/totp", post(signin::confirm_totp))
+        .route("/auth/sms/send", post(signin::send_phone_code))
+        .route("/auth/sms", post(signin::confirm_sms))
+        .route("/auth/verify", post(signin::verify))
+        .route("/auth/verify/resend", post(signin::resend))
+        .route("/auth/logout", post(signin::logout))
+        .route("/auth/password", post(signin::change_password))
         .leptos_routes_with_context(&options, routes, with_env.clone(), page.clone())
         .fallback(leptos_axum::render_app_async_with_context(with_env, page))
         .layer(axum::Extension(env))
         .layer(axum::Extension(ctx))
+        .layer(axum::Extension(visitor))
         .with_state(options)
 }
 
@@ -128,6 +186,42 @@ fn api_routes<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> 
         .route(
             "/api/v1/admin/customers/{customer_id}/devices",
             post(admin::create_device).fallback(error::post_only),
+        )
+        .route(
+            "/api/v1/admin/customers/{customer_id}/accounts",
+            post(accounts::create_for_customer).fallback(error::post_only),
+        )
+        .route(
+            "/api/v1/admin/resellers",
+            post(accounts::create_reseller).fallback(error::post_only),
+        )
+        .route(
+            "/api/v1/admin/resellers/{reseller_id}/accounts",
+            post(accounts::create_for_reseller).fallback(error::post_only),
+        )
+        .route(
+            "/api/v1/admin/operator/accounts",
+            post(accounts::create_for_operator).fallback(error::post_only),
+        )
+        .route(
+            "/api/v1/admin/accounts/{account_id}/reset-password",
+            post(accounts::reset_password).fallback(error::post_only),
+        )
+        .route(
+            "/api/v1/admin/accounts/{account_id}/reset-second-factor",
+            post(accounts::reset_second_factor).fallback(error::post_only),
+        )
+        .route(
+            "/api/v1/admin/tokens",
+            post(accounts::create_token).fallback(error::post_only),
+        )
+        .route(
+            "/api/v1/admin/tokens/{token_id}",
+            axum::routing::delete(accounts::revoke_token).fallback(error::delete_only),
+        )
+        .route(
+            "/api/v1/admin/audit",
+            get(accounts::audit_log).fallback(error::get_only),
         )
         .route(
             "/api/v1/device/enroll",

@@ -42,7 +42,7 @@ pub(crate) struct MailApi {
     pub(crate) portal: String,
 }
 
-fn setting(env: &Env, key: &str) -> String {
+pub(crate) fn setting(env: &Env, key: &str) -> String {
     env.secret(key)
         .map(|s| s.to_string())
         .or_else(|_| env.var(key).map(|v| v.to_string()))
@@ -380,6 +380,21 @@ pub async fn send(
             Ok(false)
         }
     }
+}
+
+/// Sends one mail now, outside the queue: for mails that must not be stored, such as
+/// temporary credentials. `key` is the idempotency key. The caller decides what a failure
+/// means (for credentials: the account is not issued and the API answers 503).
+pub async fn send_now(env: &Env, key: &str, to: &[&str], mail: &Mail) -> Result<(), String> {
+    let api = MailApi::from_env(env);
+    let body = json!({
+        "from": api.from,
+        "to": to,
+        "subject": mail.subject,
+        "text": mail.text,
+        "html": mail.html,
+    });
+    post(&api, key, &body.to_string()).await
 }
 
 /// `POST {MAIL_API_URL}/emails`; any answer but 2xx, or no answer within the timeout, is

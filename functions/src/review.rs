@@ -17,7 +17,7 @@ use serde_json::json;
 use wasm_bindgen::JsValue;
 use worker::Env;
 
-use crate::auth::{operator, require_json};
+use crate::auth::{api_caller, require_json};
 use crate::d1::{ms, named};
 use crate::error::AppError;
 use crate::notify::{self, MailApi, new_mail_id};
@@ -29,7 +29,14 @@ pub async fn record(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    operator(&headers, &env)?;
+    api_caller(
+        &headers,
+        &env,
+        &axum::http::Method::POST,
+        "/api/v1/admin/incidents/{id}/investigation",
+    )
+    .await?
+    .operator()?;
     require_json(&headers)?;
     let review = parse_review(&body)?;
     let id: u32 = incident_id.parse().map_err(|_| AppError::NotFound)?;

@@ -1,0 +1,94 @@
+//! What the forms of the portal say back. A form handler sends the visitor back with
+//! `?e=<code>` (and `&p=<codes>` for password rules); these are the Japanese texts.
+
+use domain::account::PasswordProblem;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+pub fn error_text(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "invalid" => "ユーザIDまたはパスワードが正しくありません。",
+        "locked" => {
+            "ログインに続けて失敗したため、一時的にログインできなくなっています。15分ほどたってから、もう一度お試しください。"
+        }
+        "codes" => {
+            "確認コードを続けて間違えたため、ログインをやり直してください。続けて失敗すると、一時的にログインできなくなります。"
+        }
+        "expired" => {
+            "画面を開いてから時間がたったため、送信できませんでした。もう一度入力してください。"
+        }
+        "signed_out" => "ログインの有効期限が切れました。もう一度ログインしてください。",
+        "unavailable" => "ただいま処理できませんでした。しばらくしてから、もう一度お試しください。",
+        "login_id" => "ユーザIDは4〜32文字の半角英数字と . _ @ - で入力してください。",
+        "login_id_taken" => "このユーザIDは使われています。別のユーザIDを入力してください。",
+        "mismatch" => "確認用のパスワードが一致しません。",
+        "password" => "このパスワードは使えません。",
+        "current" => "現在のパスワードが正しくありません。",
+        "choose" => "2段階認証の方法を選んでください。",
+        "code" => "確認コードが正しくないか、有効期限が切れています。",
+        "totp_expired" => {
+            "QRコードの有効期限が切れました。表示し直したQRコードを読み取ってください。"
+        }
+        "phone" => "携帯電話番号の形式が正しくありません（例: 090-1234-5678）。",
+        "sms_wait" => "SMSを送ったばかりです。1分ほどたってから、もう一度お試しください。",
+        "sms_failed" => {
+            "SMSを送れませんでした。電話番号を確かめて、しばらくしてからもう一度お試しください。"
+        }
+        _ => return None,
+    })
+}
+
+pub fn done_text(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "password" => "パスワードを変更しました。ほかの端末のログインは終了しました。",
+        "2fa_none" => {
+            "2段階認証を使わない設定にしました。設定はアカウント設定からいつでも変えられます。"
+        }
+        "recovery_used" => {
+            "リカバリーコードでログインしました。使ったコードはもう使えません。認証アプリやSMSが使えるようになったら、2段階認証を設定し直してください。"
+        }
+        _ => return None,
+    })
+}
+
+/// The message of `?e=` (with the broken password rules of `?p=`), as an alert box.
+#[component]
+pub fn FormError() -> impl IntoView {
+    let query = use_query_map();
+    let (error, problems) = query.with_untracked(|q| {
+        let error = q.get_str("e").and_then(error_text);
+        let problems: Vec<&'static str> = q
+            .get_str("p")
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(PasswordProblem::from_code)
+            .map(PasswordProblem::message)
+            .collect();
+        (error, problems)
+    });
+    let no_problems = problems.is_empty();
+    error.map(|text| {
+        view! {
+            <div class="error" role="alert">
+                <p>{text}</p>
+                <ul hidden=no_problems>
+                    {problems.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
+                </ul>
+            </div>
+        }
+    })
+}
+
+/// The message of `?done=`, as a notice.
+#[component]
+pub fn Done() -> impl IntoView {
+    let query = use_query_map();
+    let text = query.with_untracked(|q| q.get_str("done").and_then(done_text));
+    text.map(|t| view! { <p class="notice" role="status">{t}</p> })
+}
+
+/// The hidden anti-forgery field every form carries.
+#[component]
+pub fn Csrf(token: String) -> impl IntoView {
+    view! { <input type="hidden" name="csrf" value=token /> }
+}

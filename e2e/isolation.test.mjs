@@ -1,0 +1,171 @@
+// No customer sees another's data; no reseller sees another reseller's customers. From
+// the outside, for every portal route and server function that names a customer and for
+// the scoped API: each caller × each customer gets the data, or a 404 that says nothing.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack } from './stack.mjs';
+import { enrolledDevice } from './devices.mjs';
+import { Visitor, api, readyUser } from './identity.mjs';
+
+let stack;
+before(async () => {
+  stack = await startStack({ seed: false });
+});
+after(async () => {
+  await stack?.stop();
+});
+
+const CUSTOMERS = ['A', 'B', 'C'];
+// Who may see which customer. R1 sells A, R2 sells B; C is the operator's own customer.
+const VISIBLE = {
+  adminA: ['A'],
+  adminB: ['B'],
+  staffR1: ['A'],
+  staffR2: ['B'],
+  operator: ['A', 'B', 'C'],
+};
+
+test('every portal route, server function and scoped API call keeps tenants apart', async () => {
+  const reseller = async (name) => (await api(stack, 'POST', '/api/v1/admin/resellers', { name })).body.reseller_id;
+  const R1 = await reseller('代理店いち');
+  const R2 = await reseller('代理店に');
+  const customer = async (name, resellerId) => {
+    const body = { name, service_start: '2026-11-01', alert_recipients: [] };
+    if (resellerId) body.reseller_id = resellerId;
+    const r = await api(stack, 'POST', '/api/v1/admin/customers', body);
+    assert.equal(r.status, 201);
+    return r.body.customer_id;
+  };
+  const names = { A: '株式会社エー', B: '株式会社ビー', C: '株式会社シー' };
+  const ids = { A: await customer(names.A, R1), B: await customer(names.B, R2), C: await customer(names.C) };
+  const devices = { A: 'aa0000000001', B: 'bb0000000002', C: 'cc0000000003' };
+  for (const c of CUSTOMERS) await enrolledDevice(stack, ids[c], devices[c], `utm-${c}`);
+
+  const users = {
+    adminA: await readyUser(stack, `/api/v1/admin/customers/${ids.A}/accounts`),
+    adminB: await readyUser(stack, `/api/v1/admin/customers/${ids.B}/accounts`),
+    staffR1: await readyUser(stack, `/api/v1/admin/resellers/${R1}/accounts`),
+    staffR2: await readyUser(stack, `/api/v1/admin/resellers/${R2}/accounts`),
+    operator: await readyUser(stack, '/api/v1/admin/operator/accounts'),
+  };
+  const token = async (body) => (await api(stack, 'POST', '/api/v1/admin/tokens', body)).body.token;
+  const tokens = {
+    staffR1: await token({ scope: 'reseller', reseller_id: R1, name: 'R1 CRM' }),
+    staffR2: await token({ scope: 'reseller', reseller_id: R2, name: 'R2 CRM' }),
+    operator: await token({ scope: 'operator', name: 'ops' }),
+  };
+  let cells = 0;
+  const expectSeen = (who, c, status, body, what) => {
+    cells += 1;
+    const may = VISIBLE[who].includes(c);
+    assert.equal(status, may ? 200 : 404, `${who} → ${what} of ${c}`);
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    for (const other of CUSTOMERS.filter((o) => !VISIBLE[who].includes(o))) {
+      // The id the caller asked for may be echoed (in the URL); no data of it may show.
+      assert.ok(!text.includes(devices[other]) && !text.includes(names[other]),
+        `${who} → ${what} of ${c}: nothing of ${other} may show`);
+    }
+  };
+
+  for (const [who, user] of Object.entries(users)) {
+    const v = user.visitor;
+    for (const c of CUSTOMERS) {
+      // The page of one customer's appliances.
+      const page = await v.get(`/customers/${ids[c]}`);
+      expectSeen(who, c, page.status, page.html, 'page /customers/:id');
+      // Its server function, called as the hydrated page calls it.
+      const fn = await fetch(`${stack.url}/_app/appliances`, {
+        method: 'POST',
+        headers: { cookie: v.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded', origin: stack.url },
+        body: new URLSearchParams({ customer: ids[c] }).toString(),
+      });
+      expectSeen(who, c, fn.status, await fn.text(), 'server fn appliances');
+    }
+    // The home page and the customer list show exactly what is visible.
+    const home = await v.get('/');
+    assert.equal(home.status, 200);
+    for (const c of CUSTOMERS) {
+      cells += 1;
+      const shows = home.html.includes(names[c]) || home.html.includes(devices[c]);
+      assert.equal(shows, VISIBLE[who].includes(c), `${who}: / and customer ${c}`);
+    }
+    const list = await fetch(`${stack.url}/_app/customers`, {
+      method: 'POST', headers: { cookie: v.cookieHeader(), origin: stack.url },
+    });
+    cells += 1;
+    assert.equal(list.status, 200);
+    const listed = (await list.json()).map((x) => x.id).sort();
+    assert.deepEqual(listed, VISIBLE[who].map((c) => ids[c]).sort(), `${who}: server fn customers`);
+    // The audit log: the operator's alone, page and server function.
+    cells += 2;
+    const audit = await v.get('/admin/audit');
+    assert.equal(audit.status, who === 'operator' ? 200 : 404, `${who}: /admin/audit`);
+    const auditFn = await fetch(`${stack.url}/_app/audit`, { method: 'POST', headers: { cookie: v.cookieHeader(), origin: stack.url } });
+    assert.equal(auditFn.status, who === 'operator' ? 200 : 404, `${who}: server fn audit`);
+  }
+
+  // The same questions without a session: nothing.
+  const stranger = new Visitor(stack.url);
+  for (const c of CUSTOMERS) {
+    cells += 2;
+    assert.equal((await stranger.get(`/customers/${ids[c]}`)).location, '/login');
+    const fn = await fetch(`${stack.url}/_app/appliances`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: stack.url },
+      body: new URLSearchParams({ customer: ids[c] }).toString(),
+    });
+    assert.equal(fn.status, 401);
+  }
+
+  // The scoped API: reseller tokens reach their own customers only.
+  const accountOf = { A: users.adminA.accountId, B: users.adminB.accountId };
+  for (const [who, t] of Object.entries(tokens)) {
+    for (const c of CUSTOMERS) {
+      const may = VISIBLE[who].includes(c);
+      const device = await api(stack, 'POST', `/api/v1/admin/customers/${ids[c]}/devices`, { device_id: devices[c], name: `utm-${c}` }, t);
+      const account = await api(stack, 'POST', `/api/v1/admin/customers/${ids[c]}/accounts`, { email: `x-${who}-${c}@example.jp` }, t);
+      cells += 2;
+      assert.equal(device.status, may ? 201 : 404, `${who} token → devices of ${c}`);
+      assert.equal(account.status, may ? 201 : 404, `${who} token → accounts of ${c}`);
+      if (accountOf[c]) {
+        const reset = await api(stack, 'POST', `/api/v1/admin/accounts/${accountOf[c]}/reset-second-factor`, undefined, t);
+        cells += 1;
+        assert.equal(reset.status, may ? 200 : 404, `${who} token → reset an account of ${c}`);
+      }
+    }
+  }
+  // A reseller's staff accounts: their own reseller's token may manage them, the other's not.
+  for (const [who, t, target, may] of [
+    ['staffR1', tokens.staffR1, users.staffR2.accountId, false],
+    ['staffR2', tokens.staffR2, users.staffR2.accountId, true],
+    ['staffR1', tokens.staffR1, users.operator.accountId, false],
+  ]) {
+    cells += 1;
+    const r = await api(stack, 'POST', `/api/v1/admin/accounts/${target}/reset-second-factor`, undefined, t);
+    assert.equal(r.status, may ? 200 : 404, `${who} token → reset ${target}`);
+  }
+  // Operator-only endpoints refuse reseller tokens (403), and a reseller signs customers
+  // up only for itself.
+  for (const [method, path, body] of [
+    ['GET', '/api/v1/admin/audit'],
+    ['POST', '/api/v1/admin/tokens', { scope: 'reseller', reseller_id: R1, name: 'x' }],
+    ['POST', '/api/v1/admin/resellers', { name: 'x' }],
+    ['POST', '/api/v1/admin/operator/accounts', { email: 'x@example.jp' }],
+    ['POST', '/api/v1/admin/customers', { name: 'x', reseller_id: R2, service_start: '2026-11-01', alert_recipients: [] }],
+  ]) {
+    cells += 1;
+    const r = await api(stack, method, path, body, tokens.staffR1);
+    assert.equal(r.status, 403, `reseller token → ${method} ${path}`);
+    assert.equal(r.body.error.code, 'forbidden');
+  }
+  const own = await api(stack, 'POST', '/api/v1/admin/customers', { name: '株式会社ジブン', service_start: '2026-11-01', alert_recipients: [] }, tokens.staffR1);
+  assert.equal(own.status, 201);
+  const [row] = stack.sql(`SELECT reseller_id FROM customers WHERE id = '${own.body.customer_id}'`);
+  assert.equal(row.reseller_id, R1, "a reseller's new customer is its own");
+  // A revoked token stops at once.
+  const tokenId = (await api(stack, 'GET', '/api/v1/admin/audit?limit=500')).body.entries
+    .find((e) => e.event === 'token.issued' && e.detail.includes('R2 CRM')).detail.split(' ')[0];
+  assert.equal((await api(stack, 'DELETE', `/api/v1/admin/tokens/${tokenId}`)).status, 204);
+  assert.equal((await api(stack, 'POST', `/api/v1/admin/customers/${ids.B}/devices`, { device_id: devices.B, name: 'utm-B' }, tokens.staffR2)).status, 401);
+
+  console.log(`isolation matrix: ${cells} checks (${Object.keys(users).length} portal users + anonymous × ${CUSTOMERS.length} customers; ${Object.keys(tokens).length} API tokens)`);
+});

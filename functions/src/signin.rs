@@ -1,0 +1,1202 @@
+//! The portal's sign-in forms (seed §3.5), posted as plain HTML forms to `/auth/*` and
+//! answered with 303 See Other (Post/Redirect/Get): they work the same with and without
+//! JavaScript. A problem sends the visitor back to the form with `?e=<code>`; the page
+//! turns the code into Japanese. Every form carries the anti-forgery token.
+//!
+//! Steps: ログイン (login id + password; temporary ones lead to 初回設定) → 初回設定 (own
+//! login id + password) → 2段階認証の選択 (認証アプリ / SMS / 利用しない) → signed in.
+//! Later sign-ins ask for the chosen second factor (or a recovery code). Each step starts
+//! a new session, so no session id survives a change of privilege.
+
+use app::d1::{ms, named};
+use app::tenant::{Caller, Visitor};
+use axum::Extension;
+use axum::body::Body;
+use axum::extract::Form;
+use axum::http::{HeaderMap, Response};
+use chrono::{DateTime, Utc};
+use domain::access::{Scope, Stage};
+use domain::account::{Throttle, login_id_problem, password_problems};
+use domain::{onetime, password, totp};
+use serde::Deserialize;
+use wasm_bindgen::JsValue;
+use worker::{D1Database, Env};
+
+use crate::audit::{self, Entry};
+use crate::error::AppError;
+use crate::secret::{random, sha256_hex};
+use crate::session::{self, Origin};
+use crate::web::{csrf_ok, origin, see_other, set_cookies};
+
+type Answer = Response<Body>;
+
+/// How long a QR code shown for a new authenticator may be confirmed.
+pub const TOTP_PENDING_TTL: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
+
+fn back(page: &str, code: &str) -> Answer {
+    see_other(&format!("{page}?e={code}"))
+}
+
+/// 303 to `to`, setting `cookie`.
+fn onward(to: &str, cookie: Option<String>) -> Answer {
+    let mut r = see_other(to);
+    set_cookies(&mut r, &cookie.into_iter().collect::<Vec<_>>());
+    r
+}
+
+/// A storage failure while handling a form: logged, and the visitor is sent back with a
+/// "try again" message instead of a JSON error.
+fn unavailable(page: &str, e: AppError) -> Answer {
+    worker::console_error!("sign-in form {page}: {e:?}");
+    back(page, "unavailable")
+}
+
+fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+/// The fields of an account that sign-in needs.
+#[derive(Deserialize)]
+struct AccountRow {
+    id: String,
+    login_id: String,
+    password_hash: String,
+    temp_expires_at: Option<f64>,
+    second_factor: Option<String>,
+    role: String,
+    reseller_id: Option<String>,
+    customer_id: Option<String>,
+    sms_phone: Option<String>,
+    totp_secret: Option<String>,
+    totp_last_step: Option<f64>,
+    totp_pending: Option<String>,
+    totp_pending_at: Option<f64>,
+    sms_pending_phone: Option<String>,
+}
+
+const ACCOUNT_COLUMNS: &str = "id, login_id, password_hash, temp_expires_at, second_factor, role, \
+     reseller_id, customer_id, sms_phone, totp_secret, totp_last_step, totp_pending, \
+     totp_pending_at, sms_pending_phone";
+
+async fn account_by_id(db: &D1Database, id: &str) -> Result<Option<AccountRow>, AppError> {
+    Ok(db
+        .prepare(format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?1 AND disabled = 0"
+        ))
+        .bind(&[id.into()])?
+        .first::<AccountRow>(None)
+        .await?)
+}
+
+impl AccountRow {
+    fn scope(&self) -> Option<Scope> {
+        Scope::from_row(
+            &self.role,
+            self.reseller_id.as_deref(),
+            self.customer_id.as_deref(),
+        )
+    }
+
+    /// Where a sign-in continues once the password is accepted.
+    fn stage_after_password(&self) -> Stage {
+        if self.temp_expires_at.is_some() {
+            return Stage::Setup;
+        }
+        match self.second_factor.as_deref() {
+            Some("totp" | "sms") => Stage::Verify,
+            Some(_) => Stage::Full,
+            None => Stage::Choose,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// ログイン
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    login_id: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[derive(Deserialize)]
+struct ThrottleRow {
+    failures: f64,
+    first_failure: Option<f64>,
+    locked_until: Option<f64>,
+}
+
+fn throttle_key(login_id: &str) -> String {
+    sha256_hex(&format!("id:{}", login_id.trim().to_lowercase()))
+}
+
+async fn throttle(db: &D1Database, key: &str) -> Result<Throttle, AppError> {
+    let row = db
+        .prepare("SELECT failures, first_failure, locked_until FROM signin_throttle WHERE key = ?1")
+        .bind(&[key.into()])?
+        .first::<ThrottleRow>(None)
+        .await?;
+    Ok(row.map_or_else(Throttle::default, |r| Throttle {
+        failures: r.failures as u32,
+        first_failure: r.first_failure.and_then(app::d1::time),
+        locked_until: r.locked_until.and_then(app::d1::time),
+    }))
+}
+
+fn throttle_statement(
+    db: &D1Database,
+    key: &str,
+    t: Throttle,
+) -> worker::Result<worker::D1PreparedStatement> {
+    let opt = |v: Option<DateTime<Utc>>| v.map_or(JsValue::NULL, ms);
+    db.prepare(
+        "INSERT INTO signin_throttle (key, failures, first_failure, locked_until) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, \
+           first_failure = excluded.first_failure, locked_until = excluded.locked_until",
+    )
+    .bind(&[
+        key.into(),
+        f64::from(t.failures).into(),
+        opt(t.first_failure),
+        opt(t.locked_until),
+    ])
+}
+
+#[worker::send]
+pub async fn login(
+    Extension(env): Extension<Env>,
+    Extension(visitor): Extension<Visitor>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Answer {
+    if !csrf_ok(&env, &headers, &form.csrf) {
+        return back("/login", "expired");
+    }
+    let origin = origin(&headers);
+    match login_inner(&env, &visitor, &origin, &form, now()).await {
+        Ok(answer) => answer,
+        Err(e) => unavailable("/login", e),
+    }
+}
+
+async fn login_inner(
+    env: &Env,
+    visitor: &Visitor,
+    origin: &Origin,
+    form: &LoginForm,
+    now: DateTime<Utc>,
+) -> Result<Answer, AppError> {
+    let db = env.d1("DB")?;
+    let login_id = form.login_id.trim();
+    let key = throttle_key(login_id);
+    let state = throttle(&db, &key).await?;
+    let fail = |reason: &'static str| Entry {
+        event: "signin.failure",
+        login_id: Some(login_id),
+        origin: Some(origin),
+        detail: Some(reason.to_owned()),
+        ..Default::default()
+    };
+    if state.check(now).is_err() {
+        audit::record(&db, &fail("locked"), now).await;
+        return Ok(back("/login", "locked"));
+    }
+    let account = if login_id.is_empty() {
+        None
+    } else {
+        db.prepare(format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE login_id = ?1 AND disabled = 0"
+        ))
+        .bind(&[login_id.into()])?
+        .first::<AccountRow>(None)
+        .await?
+    };
+    // The same work and the same answer whether the id is unknown or the password wrong.
+    let verdict = match &account {
+        None => {
+            password::verify_dummy(&form.password);
+            Err("unknown login id")
+        }
+        Some(a) if !password::verify(&form.password, &a.password_hash) => Err("wrong password"),
+        Some(a)
+            if a.temp_expires_at
+                .is_some_and(|t| t < now.timestamp_millis() as f64) =>
+        {
+            Err("temporary password expired")
+        }
+        Some(_) => Ok(()),
+    };
+    let (Ok(()), Some(account)) = (verdict, account.as_ref()) else {
+        let after = state.failed(now);
+        let mut entry = fail(verdict.err().unwrap_or("wrong password"));
+        entry.account_id = account.as_ref().map(|a| a.id.as_str());
+        entry.scope = None;
+        db.batch(vec![
+            throttle_statement(&db, &key, after)?,
+            audit::statement(&db, &entry, now)?,
+        ])
+        .await?;
+        let code = if after.check(now).is_err() {
+            "locked"
+        } else {
+            "invalid"
+        };
+        return Ok(back("/login", code));
+    };
+    let Some(scope) = account.scope() else {
+        return Err(AppError::Unavailable { retry_after_s: 60 });
+    };
+    let stage = account.stage_after_password();
+    db.batch(vec![
+        db.prepare("DELETE FROM signin_throttle WHERE key = ?1")
+            .bind(&[key.as_str().into()])?,
+        audit::statement(
+            &db,
+            &Entry {
+                event: if stage == Stage::Full {
+                    "signin.success"
+                } else {
+                    "signin.password_ok"
+                },
+                account_id: Some(&account.id),
+                login_id: Some(&account.login_id),
+                scope: Some(&scope),
+                origin: Some(origin),
+                detail: Some(format!("next: {}", stage.as_str())),
+                ..Default::default()
+            },
+            now,
+        )?,
+    ])
+    .await?;
+    if stage == Stage::Verify && account.second_factor.as_deref() == Some("sms") {
+        // A failed send is shown on the next page, which offers to send again.
+        if let Some(phone) = &account.sms_phone {
+            let _ = send_sms_code(env, &db, &account.id, phone, now).await;
+        }
+    }
+    let previous = visitor.caller.as_ref().map(|c| c.session.as_str());
+    let cookie = session::start(
+        env,
+        &db,
+        session::New {
+            account: &account.id,
+            stage,
+            previous,
+            origin,
+            reveal: None,
+        },
+        now,
+    )
+    .await?;
+    Ok(onward(stage.home(), Some(cookie)))
+}
+
+// ---------------------------------------------------------------------------------------
+// 初回設定: own login id and password
+
+/// A new password that breaks a rule (or does not match its confirmation) sends the
+/// visitor back to `page` with the rules it breaks.
+fn refused_password(page: &str, password: &str, confirm: &str, login_id: &str) -> Option<Answer> {
+    if password != confirm {
+        return Some(back(page, "mismatch"));
+    }
+    let problems = password_problems(password, login_id);
+    if problems.is_empty() {
+        return None;
+    }
+    let codes: Vec<&str> = problems.iter().map(|p| p.code()).collect();
+    Some(back(page, &format!("password&p={}", codes.join(","))))
+}
+
+#[derive(Deserialize)]
+pub struct SetupForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    login_id: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+/// The caller of a form whose session is at one of `stages` and whose anti-forgery token
+/// is good; anyone else gets the answer that sends them where they stand (or back to
+/// `page` to try again).
+fn form_caller<'a>(
+    env: &Env,
+    headers: &HeaderMap,
+    visitor: &'a Visitor,
+    stages: &[Stage],
+    token: &str,
+    page: &str,
+) -> Result<&'a Caller, Answer> {
+    let caller = at_stage(visitor, stages)?;
+    if !csrf_ok(env, headers, token) {
+        return Err(back(page, "expired"));
+    }
+    Ok(caller)
+}
+
+/// The caller of a form if their session is at one of `stages`; the form handler sends
+/// anyone else to where they stand.
+fn at_stage<'a>(visitor: &'a Visitor, stages: &[Stage]) -> Result<&'a Caller, Answer> {
+    match &visitor.caller {
+        Some(c) if stages.contains(&c.stage) => Ok(c),
+        Some(c) => Err(see_other(c.stage.home())),
+        None => Err(back("/login", "signed_out")),
+    }
+}
+
+#[worker::send]
+pub async fn setup(
+    Extension(env): Extension<Env>,
+    Extension(visitor): Extension<Visitor>,
+    headers: HeaderMap,
+    Form(form): Form<SetupForm>,
+) -> Answer {
+    let caller = match form_caller(
+        &env,
+        &headers,
+        &visitor,
+        &[Stage::Setup],
+        &form.csrf,
+        "/setup",
+    ) {
+        Ok(c) => c,
+        Err(answer) => return answer,
+    };
+    let login_id = form.login_id.trim();
+    if login_id_problem(login_id).is_some() {
+        return back("/setup", "login_id");
+    }
+    if let Some(answer) =
+        refused_password("/setup", &form.password, &form.password_confirm, login_id)
+    {
+        return answer;
+    }
+    let origin = origin(&headers);
+    match setup_inner(&env, caller, &origin, login_id, &form.password, now()).await {
+        Ok(answer) => answer,
+        Err(e) => unavailable("/setup", e),
+    }
+}
+
+async fn setup_inner(
+    env: &Env,
+    caller: &Caller,
+    origin: &Origin,
+    login_id: &str,
+    new_password: &str,
+    now: DateTime<Utc>,
+) -> Result<Answer, AppError> {
+    let db = env.d1("DB")?;
+    let taken = db
+        .prepare("SELECT 1 AS taken FROM accounts WHERE login_id = ?1 AND id <> ?2")
+        .bind(&[login_id.into(), caller.account_id.as_str().into()])?
+        .first::<serde_json::Value>(None)
+        .await?;
+    if taken.is_some() {
+        return Ok(back("/setup", "login_id_taken"));
+    }
+    let hash = password::hash(new_password, random::<{ password::SALT_BYTES }>()?);
+    let results = db
+        .batch(vec![
+            named(
+                &db,
+                "UPDATE accounts SET login_id = :login, password_hash = :hash, temp_expires_at = NULL, \
+                   password_changed_at = :now \
+                 WHERE id = :id AND temp_expires_at IS NOT NULL \
+                   AND NOT EXISTS (SELECT 1 FROM accounts WHERE login_id = :login AND id <> :id)",
+                &[
+                    ("login", &JsValue::from(login_id)),
+                    ("hash", &JsValue::from(hash)),
+                    ("now", &ms(now)),
+                    ("id", &JsValue::from(caller.account_id.as_str())),
+                ],
+            )?,
+            audit::statement(
+                &db,
+                &Entry {
+                    event: "password.changed",
+                    account_id: Some(&caller.account_id),
+                    login_id: Some(login_id),
+                    scope: Some(&caller.scope),
+                    origin: Some(origin),
+                    detail: Some(format!("first sign-in; login id was {}", caller.login_id)),
+                    ..Default::default()
+                },
+                now,
+            )?,
+        ])
+        .await?;
+    if crate::d1::changes(results.first()) == 0 {
+        return Ok(back("/setup", "login_id_taken"));
+    }
+    let account = account_by_id(&db, &caller.account_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let stage = account.stage_after_password();
+    if stage == Stage::Verify
+        && let Some(phone) = &account.sms_phone
+    {
+        let _ = send_sms_code(env, &db, &account.id, phone, now).await;
+    }
+    let cookie = session::start(
+        env,
+        &db,
+        session::New {
+            account: &account.id,
+            stage,
+            previous: Some(&caller.session),
+            origin,
+            reveal: None,
+        },
+        now,
+    )
+    .await?;
+    Ok(onward(stage.home(), Some(cookie)))
+}
+
+// ---------------------------------------------------------------------------------------
+// 2段階認証の選択
+
+#[derive(Deserialize)]
+pub struct ChooseForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    method: String,
+}
+
+#[worker::send]
+pub async fn choose(
+    Extension(env): Extension<Env>,
+    Extension(visitor): Extension<Visitor>,
+    headers: HeaderMap,
+    Form(form): Form<ChooseForm>,
+) -> Answer {
+    let caller = match form_caller(
+        &env,
+        &headers,
+        &visitor,
+        &[Stage::Choose, Stage::Full],
+        &form.csrf,
+        "/setup/2fa",
+    ) {
+        Ok(c) => c,
+        Err(answer) => return answer,
+    };
+    match form.method.as_str() {
+        "totp" => see_other("/setup/totp"),
+        "sms" => see_other("/setup/sms"),
+        "none" => {
+            let origin = origin(&headers);
+            match choose_none(&env, caller, &origin, now()).await {
+                Ok(answer) => answer,
+                Err(e) => unavailable("/setup/2fa", e),
+            }
+        }
+        _ => back("/setup/2fa", "choose"),
+    }
+}
+
+async fn choose_none(
+    env: &Env,
+    caller: &Caller,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<Answer, AppError> {
+    let db = env.d1("DB")?;
+    db.batch(vec![
+        db.prepare(
+            "UPDATE accounts SET second_factor = 'none', totp_secret = NULL, totp_last_step = NULL, \
+               totp_pending = NULL, sms_phone = NULL, sms_pending_phone = NULL WHERE id = ?1",
+        )
+        .bind(&[caller.account_id.as_str().into()])?,
+        db.prepare("DELETE FROM recovery_codes WHERE account_id = ?1")
+            .bind(&[caller.account_id.as_str().into()])?,
+        session::revoke_others(&db, &caller.account_id, Some(&caller.session), now)?,
+        audit::statement(
+            &db,
+            &Entry {
+                detail: caller.second_factor.as_ref().map(|f| format!("was {f}")),
+                ..Entry::by(caller, origin, "second_factor.none")
+            },
+            now,
+        )?,
+    ])
+    .await?;
+    let cookie = session::start(
+        env,
+        &db,
+        session::New {
+            account: &caller.account_id,
+            stage: Stage::Full,
+            previous: Some(&caller.session),
+            origin,
+            reveal: None,
+        },
+        now,
+    )
+    .await?;
+    Ok(onward("/?done=2fa_none", Some(cookie)))
+}
+
+// ---------------------------------------------------------------------------------------
+// 認証アプリ (TOTP) and SMS: confirming one code enables the factor
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+}
+
+#[worker::send]
+pub async fn confirm_totp(
+    Extension(env): Extension<Env>,
+    Extension(visitor): Extension<Visitor>,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> Answer {
+    let caller = match form_caller(
+        &env,
+        &headers,
+        &visitor,
+        &[Stage::Choose, Stage::Full],
+        &form.csrf,
+        "/setup/totp",
+    ) {
+        Ok(c) => c,
+        Err(answer) => return answer,
+    };
+    let origin = origin(&headers);
+    let now = now();
+    let result = async {
+        let db = env.d1("DB")?;
+        let account = account_by_id(&db, &caller.account_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let fresh = account
+            .totp_pending_at
+            .and_then(app::d1::time)
+            .is_some_and(|at| now - at < TOTP_PENDING_TTL);
+        let secret = account
+            .totp_pending
+            .as_deref()
+            .filter(|_| fresh)
+            .and_then(totp::Secret::from_base32);
+        let Some(secret) = secret else {
+            return Ok(back("/setup/totp", "totp_expired"));
+        };
+        let Some(step) = totp::verify(&secret, &form.code, now.timestamp(), None) else {
+            audit::record(
+                &db,
+                &Entry::by(caller, &origin, "second_factor.totp_confirm_failed"),
+                now,
+            )
+            .await;
+            return Ok(back("/setup/totp", "code"));
+        };
+        let update = db
+            .prepare(
+                "UPDATE accounts SET second_factor = 'totp', totp_secret = totp_pending, \
+                   totp_last_step = ?2, totp_pending = NULL, totp_pending_at = NULL, \
+                   sms_phone = NULL, sms_pending_phone = NULL WHERE id = ?1 AND totp_pending = ?3",
+            )
+            .bind(&[
+                caller.account_id.as_str().into(),
+                (step as f64).into(),
+                secret.to_base32().into(),
+            ])?;
+        enable(
+            &env,
+            &db,
+            caller,
+            &origin,
+            update,
+            "second_factor.totp_enabled",
+            now,
+        )
+        .await
+    }
+    .await;
+    result.unwrap_or_else(|e| unavailable("/setup/totp", e))
+}
+
+/// Enables a second factor (`update`), makes fresh recovery codes, ends the account's
+/// other sessions and continues in a new full session that shows the codes once.
+async fn enable(
+    env: &Env,
+    db: &D1Database,
+    caller: &Caller,
+    origin: &Origin,
+    update: worker::D1PreparedStatement,
+    event: &'static str,
+    now: DateTime<Utc>,
+) -> Result<Answer, AppError> {
+    let mut codes = Vec::with_capacity(onetime::RECOVERY_CODES);
+    for _ in 0..onetime::RECOVERY_CODES {
+        codes.push(onetime::recovery_code(random::<8>()?));
+    }
+    let mut batch = vec![
+        update,
+        db.prepare("DELETE FROM recovery_codes WHERE account_id = ?1")
+            .bind(&[caller.account_id.as_str().into()])?,
+    ];
+    for code in &codes {
+        let normal = onetime::normalize_recovery(code).unwrap_or_else(|| code.clone());
+        batch.push(
+            db.prepare("INSERT INTO recovery_codes (account_id, code_hash) VALUES (?1, ?2)")
+                .bind(&[
+                    caller.account_id.as_str().into(),
+                    sha256_hex(&normal).into(),
+                ])?,
+        );
+    }
+    batch.push(session::revoke_others(
+        db,
+        &caller.account_id,
+        Some(&caller.session),
+        now,
+    )?);
+    batch.push(audit::statement(
+        db,
+        &Entry::by(caller, origin, event),
+        now,
+    )?);
+    let results = db.batch(batch).await?;
+    if crate::d1::changes(results.first()) == 0 {
+        return Ok(back("/setup/2fa", "choose"));
+    }
+    // The codes are shown once, on the next page, by the new session.
+    let reveal = serde_json::to_string(&codes).unwrap_or_default();
+    let cookie = session::start(
+        env,
+        db,
+        session::New {
+            account: &caller.account_id,
+            stage: Stage::Full,
+            previous: Some(&caller.session),
+            origin,
+            reveal: Some(&reveal),
+        },
+        now,
+    )
+    .await?;
+    Ok(onward("/setup/recovery", Some(cookie)))
+}
+
+#[derive(Deserialize)]
+pub struct PhoneForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    phone: String,
+}
+
+#[derive(Deserialize)]
+struct ChallengeRow {
+    phone: String,
+    code_hash: String,
+    sent_at: f64,
+    expires_at: f64,
+    attempts: f64,
+}
+
+/// Sends a new SMS code to `phone`, replacing any earlier one. `Err` holds the page code
+/// of the problem (`sms_wait`, `sms_failed`).
+async fn send_sms_code(
+    env: &Env,
+    db: &D1Database,
+    account: &str,
+    phone: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<(), &'static str>, AppError> {
+    let last = db
+        .prepare("SELECT phone, code_hash, sent_at, expires_at, attempts FROM sms_challenges WHERE account_id = ?1")
+        .bind(&[account.into()])?
+        .first::<ChallengeRow>(None)
+        .await?;
+    if last
+        .and_then(|l| app::d1::time(l.sent_at))
+        .is_some_and(|sent| now - sent < onetime::SMS_RESEND_INTERVAL)
+    {
+        return Ok(Err("sms_wait"));
+    }
+    let code = onetime::sms_code(random::<4>()?);
+    named(
+        db,
+        "INSERT INTO sms_challenges (account_id, phone, code_hash, sent_at, expires_at, attempts) \
+         VALUES (:account, :phone, :hash, :now, :expires, 0) \
+         ON CONFLICT (account_id) DO UPDATE SET phone = excluded.phone, code_hash = excluded.code_hash, \
+           sent_at = excluded.sent_at, expires_at = excluded.expires_at, attempts = 0",
+        &[
+            ("account", &JsValue::from(account)),
+            ("phone", &JsValue::from(phone)),
+            ("hash", &JsValue::from(sha256_hex(&code))),
+            ("now", &ms(now)),
+            ("expires", &ms(now + onetime::SMS_CODE_TTL)),
+        ],
+    )?
+    .run()
+    .await?;
+    if let Err(e) = crate::sms::send(env, phone, &onetime::sms_body(&code)).await {
+        worker::console_error!("sending an SMS code: {e}");
+        db.prepare("DELETE FROM sms_challenges WHERE account_id = ?1")
+            .bind(&[account.into()])?
+            .run()
+            .await?;
+        return Ok(Err("sms_failed"));
+    }
+    Ok(Ok(()))
+}
+
+/// Checks a typed SMS code against the live challenge of `account` for `phone`.
+async fn check_sms_code(
+    db: &D1Database,
+    account: &str,
+    phone: &str,
+    typed: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let Some(c) = db
+        .prepare("SELECT phone, code_hash, sent_at, expires_at, attempts FROM sms_challenges WHERE account_id = ?1")
+        .bind(&[account.into()])?
+        .first::<ChallengeRow>(None)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let digits = onetime::normalize_code(typed).unwrap_or_default();
+    let live = c.phone == phone
+        && app::d1::time(c.expires_at).is_some_and(|e| now < e)
+        && (c.attempts as u32) < onetime::SMS_MAX_ATTEMPTS;
+    let matches = live && crate::auth::same_secret(&sha256_hex(&digits), &c.code_hash);
+    if matches {
+        db.prepare("DELETE FROM sms_challenges WHERE account_id = ?1")
+            .bind(&[account.into()])?
+            .run()
+            .await?;
+    } else {
+        db.prepare("UPDATE sms_challenges SET attempts = attempts + 1 WHERE account_id = ?1")
+            .bind(&[account.into()])?
+            .run()
+            .await?;
+    }
+    Ok(matches)
+}
+
+#[worker::send]
+pub async fn send_phone_code(
+    Extension(env): Extension<Env>,
+    Extension(visitor): Extension<Visitor>,
+    headers: HeaderMap,
+    Form(form): Form<PhoneForm>,
+) -> Answer {
+    let caller = match form_caller(
+        &env,
+        &headers,
+        &visitor,
+        &[Stage::Choose, Stage::Full],
+        &form.csrf,
+        "/setup/sms",
+    ) {
+        Ok(c) => c,
+        Err(answer) => return answer,
+    };
+    let Ok(phone) = onetime::parse_phone(&form.phone) else {
+        return back("/setup/sms", "phone");
+    };
+    let now = now();
+    let result = async {
+        let db = env.d1("DB")?;
+        db.prepare("UPDATE accounts SET sms_pending_phone = ?2 WHERE id = ?1")
+            .bind(&[caller.account_id.as_str().into(), phone.as_str().into()])?
+            .run()
+            .await?;
+        Ok::<_, AppError>(
+            match send_sms_code(&env, &db, &caller.account_id, &phone, now).await? {
+                Ok(()) => see_other("/setup/sms?sent=1"),
+                Err(code) => back("/setup/sms", code),
+            },
+        )
+    }
+    .await;
+    result.unwrap_or_else(|e| unavailable("/setup/sms", e))
+}
+
+#[worker::send]
+pub async fn confirm_sms(
+    Extension(env): Extension<Env>,
+    Extension(visitor): Extension<Visitor>,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> Answer {
+    let caller = match form_caller(
+        &env,
+        &headers,
+        &visitor,
+        &[Stage::Choose, Stage::Full],
+        &form.csrf,
+        "/setup/sms",
+    ) {
+        Ok(c) => c,
+        Err(answer) => return answer,
+    };
+    let origin = origin(&headers);
+    let now = now();
+    let result = async {
+        let db = env.d1("DB")?;
+        let account = account_by_id(&db, &caller.account_id).await?.ok_or(AppError::NotFound)?;
+        let Some(phone) = account.sms_pending_phone else {
+            return Ok(back("/setup/sms", "phone"));
+        };
+        if !check_sms_code(&db, &caller.account_id, &phone, &form.code, now).await? {
+            return Ok(see_other("/setup/sms?sent=1&e=code"));
+        }
+        let update = db
+            .prepare(
+                "UPDATE accounts SET second_factor = 'sms', sms_phone = ?2, sms_pending_phone = NULL, \
+                   totp_secret = NULL, totp_last_step = NULL, totp_pending = NULL WHERE id = ?1",
+            )
+            .bind(&[caller.account_id.as_str().into(), phone.as_str().into()])?;
+        enable(&env, &db, caller, &origin, update, "second_factor.sms_enabled", now).await
+    }
+    .await;
+    result.unwrap_or_else(|e| unavailable("/setup/sms", e))
+}
+
+// ---------------------------------------------------------------------------------------
+// 2段階認証 at sign-in
+
+#[worker::send]
+pub async fn verify(
+    Extension(env): Extension<Env>,
+    Extension(visitor): Extension<Visitor>,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> Answer {
+    let caller = match form_caller(
+        &env,
+        &headers,
+        &visitor,
+        &[Stage::Verify],
+        &form.csrf,
+        "/login/verify",
+    ) {
+        Ok(c) => c,
+        Err(answer) => return answer,
+    };
+    let origin = origin(&headers);
+    let now = now();
+    let result = async {
+        let db = env.d1("DB")?;
+        let account = account_by_id(&db, &caller.account_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let mut how = None;
+        match account.second_factor.as_deref() {
+            Some("totp") => {
+                let secret = account
+                    .totp_secret
+                    .as_deref()
+                    .and_then(totp::Secret::from_base32);
+                let last = account.totp_last_step.map(|s| s as i64);
+                if let Some(step) =
+                    secret.and_then(|s| totp::verify(&s, &form.code, now.timestamp(), last))
+                {
+                    // Only a later step may be used next: a code is good once.
+                    let used = db
+                        .prepare(
+                            "UPDATE accounts SET totp_last_step = ?2 WHERE id = ?1 \
+                             AND (totp_last_step IS NULL OR totp_last_step < ?2)",
+                        )
+                        .bind(&[account.id.as_str().into(), (step as f64).into()])?
+                        .run()
+                        .await?;
+                    if used
+                        .meta()
+                        .ok()
+                        .flatten()
+                        .and_then(|m| m.changes)
+                        .unwrap_or(0)
+                        > 0
+                    {
+                        how = Some("totp");
+                    }
+                }
+            }
+            Some("sms") => {
+                if let Some(phone) = &account.sms_phone
+                    && check_sms_code(&db, &account.id, phone, &form.code, now).await?
+                {
+                    how = Some("sms");
+                }
+            }
+            _ => {}
+        }
+        if how.is_none()
+            && let Some(normal) = onetime::normalize_recovery(&form.code)
+        {
+            let used = db
+                .prepare(
+                    "UPDATE recovery_codes SET used_at = ?3 \
+                     WHERE account_id = ?1 AND code_hash = ?2 AND used_at IS NULL",
+                )
+                .bind(&[
+                    account.id.as_str().into(),
+                    sha256_hex(&normal).into(),
+                    ms(now),
+                ])?
+                .run()
+                .await?;
+            if used
+                .meta()
+                .ok()
+                .flatten()
+                .and_then(|m| m.changes)
+                .unwrap_or(0)
+                > 0
+            {
+                how = Some("recovery code");
+            }
+        }
+        let entry = |event, detail: Option<String>| Entry {
+            detail,
+            ..Entry::by(caller, &origin, event)
+        };
+        let Some(how) = how else {
+            let failures = db
+                .prepare(
+                    "UPDATE sessions SET failed_codes = failed_codes + 1 WHERE id_hash = ?1 \
+                     RETURNING failed_codes",
+                )
+                .bind(&[caller.session.as_str().into()])?
+                .first::<f64>(Some("failed_codes"))
+                .await?
+                .unwrap_or(0.0) as u32;
+            audit::record(
+                &db,
+                &entry("signin.failure", Some("wrong second-factor code".into())),
+                now,
+            )
+            .await;
+            if failures >= domain::session::MAX_CODE_FAILURES {
+                // Too many wrong codes: this sign-in ends and counts against the login id.
+                let key = throttle_key(&caller.login_id);
+                let state = throttle(&db, &key).await?.failed(now);
+                db.batch(vec![
+                    throttle_statement(&db, &key, state)?,
+                    db.prepare("UPDATE sessions SET revoked_at = ?2 WHERE id_hash = ?1")
+                        .bind(&[caller.session.as_str().into(), ms(now)])?,
+                ])
+                .await?;
+                let mut r = back("/login", "codes");
+                set_cookies(&mut r, &[session::set_cookie(session::COOKIE, "", Some(0))]);
+                return Ok(r);
+            }
+            return Ok(back("/login/verify", "code"));
+        };
+        audit::statement(
+            &db,
+            &entry("signin.success", Some(format!("second factor: {how}"))),
+            now,
+        )?
+        .run()
+        .await?;
+        let cookie = session::start(
+            &env,
+            &db,
+            session::New {
+                account: &caller.account_id,
+                stage: Stage::Full,
+                previous: Some(&caller.session),
+                origin: &origin,
+                reveal: None,
+            },
+            now,
+        )
+        .await?;
+        let to = if how == "recovery code" {
+            "/account?done=recovery_used"
+        } else {
+            "/"
+        };
+        Ok::<_, AppError>(onward(to, Some(cookie)))
+    }
+    .await;
+    result.unwrap_or_else(|e| unavailable("/login/verify", e))
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Sends the sign-in SMS code again.
+#[worker::send]
+pub async fn resend(
+    Extension(env): Extension<Env>,
+    Extension(visitor): Extension<Visitor>,
+    headers: HeaderMap,
+    Form(form): Form<TokenForm>,
+) -> Answer {
+    let caller = match form_caller(
+        &env,
+        &headers,
+        &visitor,
+        &[Stage::Verify],
+        &form.csrf,
+        "/login/verify",
+    ) {
+        Ok(c) => c,
+        Err(answer) => return answer,
+    };
+    let Some(phone) = caller.sms_phone.clone() else {
+        return back("/login/verify", "code");
+    };
+    let result = async {
+        let db = env.d1("DB")?;
+        Ok::<_, AppError>(
+            match send_sms_code(&env, &db, &caller.account_id, &phone, now()).await? {
+                Ok(()) => see_other("/login/verify?sent=1"),
+                Err(code) => back("/login/verify", code),
+            },
+        )
+    }
+    .await;
+    result.unwrap_or_else(|e| unavailable("/login/verify", e))
+}
+
+// ---------------------------------------------------------------------------------------
+// ログアウト and パスワード変更
+
+#[worker::send]
+pub async fn logout(
+    Extension(env): Extension<Env>,
+    Extension(visitor): Extension<Visitor>,
+    headers: HeaderMap,
+    Form(form): Form<TokenForm>,
+) -> Answer {
+    if !csrf_ok(&env, &headers, &form.csrf) {
+        return see_other("/");
+    }
+    if let Some(caller) = &visitor.caller {
+        let now = now();
+        let origin = origin(&headers);
+        let result = async {
+            let db = env.d1("DB")?;
+            db.batch(vec![
+                db.prepare(
+                    "UPDATE sessions SET revoked_at = ?2 WHERE id_hash = ?1 AND revoked_at IS NULL",
+                )
+                .bind(&[caller.session.as_str().into(), ms(now)])?,
+                audit::statement(&db, &Entry::by(caller, &origin, "signout"), now)?,
+            ])
+            .await?;
+            Ok::<_, AppError>(())
+        }
+        .await;
+        if let Err(e) = result {
+            return unavailable("/account", e);
+        }
+    }
+    let mut r = see_other("/login?bye=1");
+    set_cookies(&mut r, &[session::set_cookie(session::COOKIE, "", Some(0))]);
+    r
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+#[worker::send]
+pub async fn change_password(
+    Extension(env): Extension<Env>,
+    Extension(visitor): Extension<Visitor>,
+    headers: HeaderMap,
+    Form(form): Form<PasswordForm>,
+) -> Answer {
+    let caller = match form_caller(
+        &env,
+        &headers,
+        &visitor,
+        &[Stage::Full],
+        &form.csrf,
+        "/account",
+    ) {
+        Ok(c) => c,
+        Err(answer) => return answer,
+    };
+    if let Some(answer) = refused_password(
+        "/account",
+        &form.password,
+        &form.password_confirm,
+        &caller.login_id,
+    ) {
+        return answer;
+    }
+    let origin = origin(&headers);
+    let now = now();
+    let result = async {
+        let db = env.d1("DB")?;
+        let account = account_by_id(&db, &caller.account_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if !password::verify(&form.current, &account.password_hash) {
+            audit::record(
+                &db,
+                &Entry {
+                    detail: Some("wrong current password".into()),
+                    ..Entry::by(caller, &origin, "password.change_failed")
+                },
+                now,
+            )
+            .await;
+            return Ok(back("/account", "current"));
+        }
+        let hash = password::hash(&form.password, random::<{ password::SALT_BYTES }>()?);
+        db.batch(vec![
+            db.prepare(
+                "UPDATE accounts SET password_hash = ?2, password_changed_at = ?3 WHERE id = ?1",
+            )
+            .bind(&[caller.account_id.as_str().into(), hash.into(), ms(now)])?,
+            session::revoke_others(&db, &caller.account_id, Some(&caller.session), now)?,
+            audit::statement(&db, &Entry::by(caller, &origin, "password.changed"), now)?,
+        ])
+        .await?;
+        let cookie = session::start(
+            &env,
+            &db,
+            session::New {
+                account: &caller.account_id,
+                stage: Stage::Full,
+                previous: Some(&caller.session),
+                origin: &origin,
+                reveal: None,
+            },
+            now,
+        )
+        .await?;
+        Ok::<_, AppError>(onward("/account?done=password", Some(cookie)))
+    }
+    .await;
+    result.unwrap_or_else(|e| unavailable("/account", e))
+}
