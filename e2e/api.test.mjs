@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack } from './stack.mjs';
+import { readyUser } from './identity.mjs';
 
 let stack;
 before(async () => { stack = await startStack(); });
@@ -77,11 +78,15 @@ test('the cron trigger runs the sweep, which reads D1 and records its summary in
   assert.match(body.last_sweep.at, /\+09:00$/);
 });
 
-test('an unknown page is a 404 in Japanese, not an API error', async () => {
-  const res = await fetch(`${stack.url}/no-such-page`);
+test('an unknown page is a 404 in Japanese, not an API error; strangers are sent to ログイン first', async () => {
+  const stranger = await fetch(`${stack.url}/no-such-page`, { redirect: 'manual' });
+  assert.equal(stranger.status, 303);
+  assert.equal(stranger.headers.get('location'), '/login');
+  const { visitor } = await readyUser(stack, '/api/v1/admin/customers/cus_demo/accounts');
+  const res = await visitor.get('/no-such-page');
   assert.equal(res.status, 404);
-  assert.match(res.headers.get('content-type'), /text\/html/);
-  assert.match(await res.text(), /ページが見つかりません/);
+  assert.match(res.res.headers.get('content-type'), /text\/html/);
+  assert.match(res.html, /ページが見つかりません/);
 });
 
 test('health is 503 with db unavailable when the database has no schema', async () => {

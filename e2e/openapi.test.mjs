@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { startStack, root } from './stack.mjs';
+import { address, credentialsFromMail } from './identity.mjs';
 
 const doc = JSON.parse(readFileSync(join(root, 'docs', 'openapi.json'), 'utf8'));
 const DOC_ID = 'https://mimamori.invalid/openapi.json';
@@ -193,6 +194,7 @@ function call(method, path, body, { token, type = 'application/json' } = {}) {
 
 const asOperator = (path, body, options = {}) =>
   call('POST', path, body, { token: stack.settings.OPERATOR_TOKEN, ...options });
+const byOperator = (method, path) => call(method, path, undefined, { token: stack.settings.OPERATOR_TOKEN });
 
 async function newCustomer() {
   const res = await asOperator('/api/v1/admin/customers',
@@ -216,6 +218,54 @@ after(async () => { await stack?.stop(); });
 
 const REPORTS = '/api/v1/device/reports';
 const sendReport = (body, options = {}) => call('POST', REPORTS, body, { token: deviceToken, ...options });
+
+const CUSTOMERS = '/api/v1/admin/customers';
+const DEVICES = '/api/v1/admin/customers/{customer_id}/devices';
+const ACCOUNTS = '/api/v1/admin/customers/{customer_id}/accounts';
+const devicesOf = (customer) => `/api/v1/admin/customers/${customer}/devices`;
+const accountsOf = (customer) => `/api/v1/admin/customers/${customer}/accounts`;
+const RESELLERS = '/api/v1/admin/resellers';
+const TOKENS = '/api/v1/admin/tokens';
+const TOKEN = '/api/v1/admin/tokens/{token_id}';
+const AUDIT = '/api/v1/admin/audit';
+const RESET_PASSWORD = '/api/v1/admin/accounts/{account_id}/reset-password';
+const RESET_SECOND_FACTOR = '/api/v1/admin/accounts/{account_id}/reset-second-factor';
+
+/** A 254-character address, the longest there is. */
+const LONGEST_EMAIL = `a@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}.${'e'.repeat(57)}.jp`;
+
+// Bodies the account, reseller and token operations refuse, each with the `path` of the
+// server's 400: the schemas must reject every one, and the server must answer every one so.
+const BROKEN_BODIES = {
+  [ACCOUNTS]: {
+    'no email': [{}, '$.email'],
+    'a null email': [{ email: null }, '$.email'],
+    'an email that is a number': [{ email: 42 }, '$.email'],
+    'an email without @': [{ email: 'admin.example.jp' }, '$.email'],
+    'an email without a dot in the domain': [{ email: 'admin@localhost' }, '$.email'],
+    'an email with a space': [{ email: 'ad min@example.jp' }, '$.email'],
+    'a 255-character email': [{ email: `a${LONGEST_EMAIL}` }, '$.email'],
+    'an array instead of an object': [[], '$'],
+  },
+  [RESELLERS]: {
+    'no name': [{}, '$.name'],
+    'an empty name': [{ name: '' }, '$.name'],
+    'a 101-character name': [{ name: '販'.repeat(101) }, '$.name'],
+    'a control character in the name': [{ name: '販売店\u0007' }, '$.name'],
+    'a name that is a number': [{ name: 7 }, '$.name'],
+  },
+  [TOKENS]: {
+    'no scope': [{ name: 'x' }, '$.scope'],
+    'an unknown scope': [{ scope: 'root', name: 'x' }, '$.scope'],
+    'an upper-case scope': [{ scope: 'Operator', name: 'x' }, '$.scope'],
+    'a reseller token without its reseller': [{ scope: 'reseller', name: 'x' }, '$.reseller_id'],
+    'a reseller token with a null reseller': [{ scope: 'reseller', reseller_id: null, name: 'x' }, '$.reseller_id'],
+    'a reseller id that is no id': [{ scope: 'reseller', reseller_id: 'rsl 1', name: 'x' }, '$.reseller_id'],
+    'an operator token with a reseller': [{ scope: 'operator', reseller_id: 'rsl_1', name: 'x' }, '$.reseller_id'],
+    'no name': [{ scope: 'operator' }, '$.name'],
+    'a 101-character name': [{ scope: 'operator', name: 'n'.repeat(101) }, '$.name'],
+  },
+};
 
 // ---- the document itself
 
@@ -345,6 +395,24 @@ test('the operator and enroll schemas reject what api-v1 forbids', () => {
   assert.equal(enroll({ device_id: 'c025a28b0a41' }), false, 'an enroll body without a code');
 });
 
+test('the account, reseller and token schemas reject what the server refuses', () => {
+  let rejected = 0;
+  for (const [path, cases] of Object.entries(BROKEN_BODIES)) {
+    const validate = requestSchema(path);
+    for (const [what, [body]] of Object.entries(cases)) {
+      assert.equal(validate(body), false, `${path}: ${what} is rejected`);
+      rejected++;
+    }
+  }
+  assert.ok(rejected >= 20, `${rejected} broken bodies`);
+  assertValid(requestSchema(ACCOUNTS), { email: LONGEST_EMAIL }, 'a 254-character email');
+  assertValid(requestSchema(RESELLERS), { name: '販'.repeat(100) }, 'a 100-character name');
+  assertValid(requestSchema(TOKENS), { scope: 'operator', reseller_id: null, name: 'ops' },
+    'an operator token with a null reseller_id');
+  assertValid(requestSchema(TOKENS), { scope: 'reseller', reseller_id: 'rsl_demo', name: 'CRM', note: 'x' },
+    'unknown fields are allowed');
+});
+
 // ---- the document against the running Worker
 
 test('every operation in the document is a route the server knows', async () => {
@@ -410,6 +478,130 @@ test('enrolling answers 201 with a token, or 401 for a wrong code, as documented
     await call('POST', '/api/v1/device/enroll', { device_id: '0c0000000004', enrollment_code: 'AAAA-BBBB-CCCC-DDDD-EEEE' }),
     'POST', '/api/v1/device/enroll', 401);
   assert.equal(wrong.error.code, 'unauthenticated');
+});
+
+test('every body the account, reseller and token schemas reject is 400 invalid_field with the same path', async () => {
+  const concrete = { [ACCOUNTS]: accountsOf(customerId), [RESELLERS]: RESELLERS, [TOKENS]: TOKENS };
+  for (const [template, cases] of Object.entries(BROKEN_BODIES)) {
+    for (const [what, [body, path]] of Object.entries(cases)) {
+      const { error } = await conforms(await asOperator(concrete[template], body), 'POST', template, 400);
+      assert.deepEqual([error.code, error.path], ['invalid_field', path], `${template}: ${what}`);
+    }
+  }
+  const longest = await conforms(await asOperator(accountsOf(customerId), { email: LONGEST_EMAIL }),
+    'POST', ACCOUNTS, 201);
+  assert.match(longest.account_id, /^acc_/);
+});
+
+test('issuing accounts answers 201 and mails the credentials, or 404, 415 and 503 as documented', async () => {
+  const { reseller_id } = await conforms(await asOperator(RESELLERS, { name: '株式会社オープン販売' }), 'POST', RESELLERS, 201);
+  const { customer_id } = await conforms(
+    await asOperator(CUSTOMERS, { name: '株式会社オープン顧客', reseller_id, service_start: '2026-12-01', alert_recipients: [] }),
+    'POST', CUSTOMERS, 201);
+
+  for (const [template, path] of [
+    [ACCOUNTS, accountsOf(customer_id)],
+    ['/api/v1/admin/resellers/{reseller_id}/accounts', `/api/v1/admin/resellers/${reseller_id}/accounts`],
+    ['/api/v1/admin/operator/accounts', '/api/v1/admin/operator/accounts'],
+  ]) {
+    const email = address('openapi');
+    const issued = await conforms(await asOperator(path, { email }), 'POST', template, 201);
+    assert.deepEqual(Object.keys(issued), ['account_id'], 'the answer holds the id only');
+    const { password } = await credentialsFromMail(stack, email);
+    assert.ok(password.length > 0, `the credentials went to ${email}`);
+  }
+
+  const unknown = await conforms(await asOperator(accountsOf('cus_nobody'), { email: address() }), 'POST', ACCOUNTS, 404);
+  assert.equal(unknown.error.code, 'not_found');
+  const form = await conforms(await asOperator(RESELLERS, 'name=x', { type: 'application/x-www-form-urlencoded' }),
+    'POST', RESELLERS, 415);
+  assert.equal(form.error.code, 'unsupported_media_type');
+
+  // The mail provider refuses the credentials mail: no account, and the caller retries.
+  const email = address('refused');
+  await stack.sink.control({ fail_next: 1, status: 500 });
+  const refused = await conforms(await asOperator(accountsOf(customer_id), { email }), 'POST', ACCOUNTS, 503);
+  assert.equal(refused.error.code, 'unavailable');
+  assert.deepEqual(stack.sql(`SELECT id FROM accounts WHERE email = '${email}'`), []);
+});
+
+test('API tokens are 201 when issued, 403 on operator-only operations for a reseller, 204 when revoked, then 401', async () => {
+  const { reseller_id } = await conforms(await asOperator(RESELLERS, { name: '株式会社トークン販売' }), 'POST', RESELLERS, 201);
+  const issued = await conforms(await asOperator(TOKENS, { scope: 'reseller', reseller_id, name: 'CRM' }),
+    'POST', TOKENS, 201);
+  assert.equal(issued.scope, 'reseller');
+  const asReseller = (method, path, body) => call(method, path, body, { token: issued.token });
+  const customer = (name, extra = {}) => ({ name, service_start: '2026-12-01', alert_recipients: [], ...extra });
+
+  for (const [method, template, path, body] of [
+    ['POST', RESELLERS, RESELLERS, { name: 'x' }],
+    ['POST', TOKENS, TOKENS, { scope: 'operator', name: 'x' }],
+    ['DELETE', TOKEN, `${TOKENS}/${issued.token_id}`],
+    ['GET', AUDIT, AUDIT],
+    ['POST', '/api/v1/admin/operator/accounts', '/api/v1/admin/operator/accounts', { email: address() }],
+    ['POST', '/api/v1/admin/incidents/{incident_id}/investigation', '/api/v1/admin/incidents/1/investigation',
+      { finding: '問題ありません。', by: '販売店' }],
+    ['POST', CUSTOMERS, CUSTOMERS, customer('株式会社よそ', { reseller_id: 'rsl_someone_else' })],
+  ]) {
+    const forbidden = await conforms(await asReseller(method, path, body), method, template, 403);
+    assert.equal(forbidden.error.code, 'forbidden', `${method} ${path}`);
+  }
+  const own = await conforms(await asReseller('POST', CUSTOMERS, customer('株式会社じぶん')), 'POST', CUSTOMERS, 201);
+  await conforms(await asReseller('POST', devicesOf(own.customer_id), { device_id: '0c0000000010', name: 'utm' }),
+    'POST', DEVICES, 201);
+  const others = await conforms(
+    await asReseller('POST', devicesOf(customerId), { device_id: '0c0000000011', name: 'utm' }), 'POST', DEVICES, 404);
+  assert.equal(others.error.code, 'not_found', "another's customer is not there");
+
+  const unknown = await conforms(await asOperator(TOKENS, { scope: 'reseller', reseller_id: 'rsl_nobody', name: 'x' }),
+    'POST', TOKENS, 400);
+  assert.deepEqual([unknown.error.code, unknown.error.path], ['invalid_field', '$.reseller_id']);
+
+  await conforms(await byOperator('DELETE', `${TOKENS}/${issued.token_id}`), 'DELETE', TOKEN, 204);
+  const again = await conforms(await byOperator('DELETE', `${TOKENS}/${issued.token_id}`), 'DELETE', TOKEN, 404);
+  assert.equal(again.error.code, 'not_found');
+  const revoked = await conforms(await asReseller('POST', CUSTOMERS, customer('株式会社おそい')), 'POST', CUSTOMERS, 401);
+  assert.equal(revoked.error.code, 'unauthenticated');
+
+  const operator = await conforms(await asOperator(TOKENS, { scope: 'operator', reseller_id: null, name: 'ops' }),
+    'POST', TOKENS, 201);
+  assert.equal(operator.scope, 'operator');
+  await conforms(await call('GET', `${AUDIT}?limit=1`, undefined, { token: operator.token }), 'GET', AUDIT, 200);
+});
+
+test('resetting an account answers 200, or 404 for an unknown account, as documented', async () => {
+  const email = address('reset');
+  const { account_id } = await conforms(await asOperator(accountsOf(customerId), { email }), 'POST', ACCOUNTS, 201);
+  const issuedMail = await credentialsFromMail(stack, email);
+  for (const template of [RESET_SECOND_FACTOR, RESET_PASSWORD]) {
+    const reset = await conforms(await asOperator(template.replace('{account_id}', account_id)), 'POST', template, 200);
+    assert.deepEqual(reset, { account_id });
+    const unknown = await conforms(await asOperator(template.replace('{account_id}', 'acc_0000000000000000')),
+      'POST', template, 404);
+    assert.equal(unknown.error.code, 'not_found');
+  }
+  const resetMail = await credentialsFromMail(stack, email);
+  assert.equal(resetMail.loginId, issuedMail.loginId, 'the login id stays');
+  assert.notEqual(resetMail.password, issuedMail.password, 'a new temporary password went out');
+});
+
+test('the audit log answers 200 with entries, newest first, as documented', async () => {
+  const { entries } = await conforms(await byOperator('GET', `${AUDIT}?limit=1000`), 'GET', AUDIT, 200);
+  const events = new Set(entries.map((e) => e.event));
+  for (const event of ['token.used', 'token.issued', 'token.revoked', 'account.issued', 'account.password_reset',
+    'account.second_factor_reset']) {
+    assert.ok(events.has(event), `${event} is in the log`);
+  }
+  const times = entries.map((e) => Date.parse(e.at));
+  assert.deepEqual(times, [...times].sort((a, b) => b - a), 'newest first');
+
+  const { account_id } = entries.find((e) => e.event === 'account.issued');
+  const one = await conforms(await byOperator('GET', `${AUDIT}?account_id=${account_id}`), 'GET', AUDIT, 200);
+  assert.ok(one.entries.length > 0);
+  assert.ok(one.entries.every((e) => e.account_id === account_id), 'only that account');
+  const latest = await conforms(await byOperator('GET', `${AUDIT}?limit=1`), 'GET', AUDIT, 200);
+  assert.equal(latest.entries.length, 1);
+  assert.equal(latest.entries[0].event, 'token.used', 'this very request is the newest entry');
 });
 
 test('the api-v1 example report is 202, and sending it again is 202 with accepted 0', async () => {

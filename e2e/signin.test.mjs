@@ -3,6 +3,7 @@
 // password and a second factor, and later sign-ins ask for it. In Chromium with and
 // without JavaScript; codes come from Debian's oathtool and from the SMS sink.
 import { test, before, after } from 'node:test';
+import { createHmac } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { startStack } from './stack.mjs';
 import { launch, watchedPage } from './browser.mjs';
@@ -311,6 +312,10 @@ test('the audit log records sign-ins, changes and token use, for the operator on
   const issued = log.body.entries.find((e) => e.event === 'account.issued');
   assert.equal(issued.token_id, 'bootstrap');
   assert.ok(!JSON.stringify(log.body).includes(user.password), 'no password in the log');
+  const bad = await api(stack, 'GET', '/api/v1/admin/audit?limit=abc');
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error.path, 'limit');
+  assert.equal((await api(stack, 'GET', '/api/v1/admin/audit?limit=abc', undefined, 'wrong')).status, 401);
 
   // The portal page: the operator's staff see it, a customer admin gets a 404.
   const op = await readyUser(stack, '/api/v1/admin/operator/accounts');
@@ -319,4 +324,42 @@ test('the audit log records sign-ins, changes and token use, for the operator on
   assert.match(audit.html, /監査ログ/);
   assert.match(audit.html, /アカウント発行/);
   assert.equal((await user.visitor.get('/admin/audit')).status, 404);
+});
+
+/** A session token signed with the stack's SESSION_SECRET, as jwt-simple would. */
+function signSession(stack, claims) {
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}`;
+  const mac = createHmac('sha256', stack.settings.SESSION_SECRET).update(body).digest('base64url');
+  return `${body}.${mac}`;
+}
+
+test('a session slides while it is used, and ends when idle or expired', async () => {
+  const customer = await newCustomer(stack, '株式会社スライド');
+  const user = await readyUser(stack, accountsOf(customer));
+  const claims = JSON.parse(Buffer.from(user.visitor.cookies.get('mm_session').split('.')[1], 'base64url'));
+  assert.equal(claims.stg, 'full');
+  const now = Math.floor(Date.now() / 1000);
+
+  // A token issued six minutes ago is renewed on the next request.
+  const v = new Visitor(stack.url);
+  v.cookies = new Map(user.visitor.cookies);
+  v.cookies.set('mm_session', signSession(stack, { ...claims, iat: now - 360, nbf: now - 360, exp: now + 1440 }));
+  const page = await v.get('/');
+  assert.equal(page.status, 200);
+  const renewed = page.res.headers.getSetCookie().find((c) => c.startsWith('mm_session='));
+  assert.ok(renewed, 'a fresh cookie');
+  assert.match(renewed, /HttpOnly; Secure; SameSite=Lax/);
+  const fresh = JSON.parse(Buffer.from(renewed.split(';')[0].split('=')[1].split('.')[1], 'base64url'));
+  assert.ok(fresh.iat >= now && fresh.exp - fresh.iat <= 30 * 60, JSON.stringify(fresh));
+
+  // A well-signed token past its expiry is no session.
+  const late = new Visitor(stack.url);
+  late.cookies = new Map(user.visitor.cookies);
+  late.cookies.set('mm_session', signSession(stack, { ...claims, iat: now - 3600, nbf: now - 3600, exp: now - 60 }));
+  assert.equal((await late.get('/')).location, '/login');
+
+  // The server's idle limit holds whatever the cookie says.
+  stack.sql(`UPDATE sessions SET expires_at = 0 WHERE account_id = '${user.accountId}'`);
+  assert.equal((await user.visitor.get('/')).location, '/login');
 });

@@ -548,7 +548,7 @@ pub async fn revoke_token(
 
 #[derive(Deserialize)]
 pub struct AuditQuery {
-    limit: Option<u32>,
+    limit: Option<String>,
     customer_id: Option<String>,
     account_id: Option<String>,
 }
@@ -578,7 +578,14 @@ pub async fn audit_log(
     let caller = api_caller(&headers, &env, &Method::GET, "/api/v1/admin/audit").await?;
     caller.operator()?;
     let db = env.d1("DB")?;
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = match q.limit.as_deref() {
+        None => 100,
+        Some(l) => l.parse::<u32>().map_err(|_| AppError::InvalidField {
+            path: "limit".into(),
+            message: "must be a whole number from 1 to 1000".into(),
+        })?,
+    }
+    .clamp(1, 1000);
     let opt = |v: &Option<String>| v.as_deref().map_or(JsValue::NULL, JsValue::from);
     let rows: Vec<AuditRow> = named(
         &db,
