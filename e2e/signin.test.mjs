@@ -363,3 +363,40 @@ test('a session slides while it is used, and ends when idle or expired', async (
   stack.sql(`UPDATE sessions SET expires_at = 0 WHERE account_id = '${user.accountId}'`);
   assert.equal((await user.visitor.get('/')).location, '/login');
 });
+
+test('changing the second factor later needs the password again', async () => {
+  const customer = await newCustomer(stack, '株式会社さいにんしょう');
+  const user = await readyUser(stack, accountsOf(customer));
+  // Just signed in: the password is fresh.
+  let r = await user.visitor.post('/auth/2fa', { method: 'totp' }, { from: '/setup/2fa' });
+  assert.equal(r.location, '/setup/totp');
+  // Twenty minutes later (moved back here), a borrowed session cannot switch it.
+  stack.sql(`UPDATE sessions SET created_at = created_at - 1200000 WHERE account_id = '${user.accountId}' AND revoked_at IS NULL`);
+  r = await user.visitor.post('/auth/2fa', { method: 'none' }, { from: '/setup/2fa' });
+  assert.equal(r.location, '/setup/2fa?e=reauth');
+  for (const [action, fields] of [['/auth/totp', { code: '123456' }], ['/auth/sms/send', { phone: '09012345678' }], ['/auth/sms', { code: '123456' }]]) {
+    r = await user.visitor.post(action, fields, { from: '/setup/2fa' });
+    assert.equal(r.location, '/setup/2fa?e=reauth', `${action} is not a way around it`);
+  }
+  r = await user.visitor.post('/auth/2fa', { method: 'none', password: 'not-my-password' }, { from: '/setup/2fa' });
+  assert.equal(r.location, '/setup/2fa?e=reauth');
+  r = await user.visitor.post('/auth/2fa', { method: 'totp', password: user.password }, { from: '/setup/2fa' });
+  assert.equal(r.location, '/setup/totp');
+  const log = await api(stack, 'GET', `/api/v1/admin/audit?account_id=${user.accountId}`);
+  assert.ok(log.body.entries.some((e) => e.event === 'password.reauth_failed'));
+});
+
+test('many ids tried from one address lock that address, not others', async () => {
+  const customer = await newCustomer(stack, '株式会社アドレス');
+  const user = await readyUser(stack, accountsOf(customer));
+  const from = (ip) => ({ from: '/login', headers: { 'cf-connecting-ip': ip } });
+  const v = new Visitor(stack.url);
+  for (let i = 0; i < 30; i += 1) {
+    const r = await v.post('/auth/login', { login_id: `stuffed-${i}`, password: 'leaked-password-1' }, from('203.0.113.7'));
+    assert.equal(r.location, '/login?e=invalid', `attempt ${i}`);
+  }
+  let r = await v.post('/auth/login', { login_id: user.loginId, password: user.password }, from('203.0.113.7'));
+  assert.equal(r.location, '/login?e=locked', 'the address is locked, even for a right password');
+  r = await v.post('/auth/login', { login_id: user.loginId, password: user.password }, from('198.51.100.20'));
+  assert.equal(r.location, '/', 'another address signs in');
+});

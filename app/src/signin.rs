@@ -214,6 +214,7 @@ pub fn ChoosePage() -> impl IntoView {
             </p>
             <FormError />
             {with_state(|s| {
+                let signed_in = s.me.as_ref().is_some_and(|m| m.stage == "full");
                 let current = s.me.and_then(|m| m.second_factor);
                 view! {
                     <form method="post" action="/auth/2fa" class="stack">
@@ -254,6 +255,22 @@ pub fn ChoosePage() -> impl IntoView {
                                 </span>
                             </label>
                         </fieldset>
+                        {signed_in
+                            .then(|| {
+                                view! {
+                                    <label>
+                                        "現在のパスワード"
+                                        <input
+                                            name="password"
+                                            type="password"
+                                            autocomplete="current-password"
+                                        />
+                                        <small>
+                                            "ログインしてから10分以上たっているときは、確認のために必要です。"
+                                        </small>
+                                    </label>
+                                }
+                            })}
                         <button type="submit" class="primary">"次へ"</button>
                     </form>
                 }

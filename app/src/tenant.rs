@@ -27,6 +27,9 @@ pub struct Caller {
     pub sms_phone: Option<String>,
     /// SHA-256 of the session id.
     pub session: String,
+    /// When the user last gave their password: the session's start, or a later
+    /// confirmation (see `domain::session::recently_authenticated`).
+    pub authenticated_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// What the portal knows about the request: the session, if any, and the anti-forgery

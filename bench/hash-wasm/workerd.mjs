@@ -12,9 +12,13 @@ const stack = await startStack({ seed: false, mail: false });
 try {
   const v = new Visitor(stack.url);
   const csrf = await v.csrf('/login');
+  let n = 0;
   const attempt = async (loginId) => {
+    // A new address each time: the per-address lockout must not end the run.
+    n += 1;
+    const headers = { 'cf-connecting-ip': `198.18.${Math.floor(n / 250)}.${n % 250}` };
     const start = performance.now();
-    const r = await v.post('/auth/login', { login_id: loginId, password: 'not-the-password' }, { csrf });
+    const r = await v.post('/auth/login', { login_id: loginId, password: 'not-the-password' }, { csrf, headers });
     const ms = performance.now() - start;
     if (r.status !== 303) throw new Error(`bench-hash: sign-in answered ${r.status}`);
     return { ms, location: r.location };

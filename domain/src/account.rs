@@ -143,8 +143,8 @@ pub fn login_id_syntax_problem(login_id: &str) -> Option<&'static str> {
     None
 }
 
-/// Failed sign-ins of one account (or one address): after `MAX_FAILURES` within
-/// `WINDOW`, sign-in is refused for `LOCKOUT`, whatever the password. The answer to the
+/// Failed sign-ins of one login id (or one address): after `max_failures` within
+/// `window`, sign-in is refused for `lockout`, whatever the password. The answer to the
 /// user is the same as for a wrong password, so the lockout reveals nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Throttle {
@@ -152,6 +152,29 @@ pub struct Throttle {
     pub first_failure: Option<DateTime<Utc>>,
     pub locked_until: Option<DateTime<Utc>>,
 }
+
+/// How many failures lock, within what time, for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_failures: u32,
+    pub window: TimeDelta,
+    pub lockout: TimeDelta,
+}
+
+/// Per login id (known or not): 5 failures within 15 minutes lock it for 15 minutes.
+pub const PER_LOGIN_ID: Limits = Limits {
+    max_failures: MAX_FAILURES,
+    window: WINDOW,
+    lockout: LOCKOUT,
+};
+
+/// Per address: many ids tried from one place (credential stuffing). High enough for an
+/// office behind one NAT address.
+pub const PER_ADDRESS: Limits = Limits {
+    max_failures: 30,
+    window: WINDOW,
+    lockout: LOCKOUT,
+};
 
 pub const MAX_FAILURES: u32 = 5;
 pub const WINDOW: TimeDelta = TimeDelta::minutes(15);
@@ -166,9 +189,16 @@ impl Throttle {
         }
     }
 
-    /// The state after a failed sign-in at `now`.
+    /// The state after a failed sign-in at `now`, under the per-login-id limits.
     pub fn failed(self, now: DateTime<Utc>) -> Throttle {
-        let fresh = self.first_failure.is_none_or(|first| now - first > WINDOW)
+        self.failed_under(PER_LOGIN_ID, now)
+    }
+
+    /// The state after a failed sign-in at `now` under `limits`.
+    pub fn failed_under(self, limits: Limits, now: DateTime<Utc>) -> Throttle {
+        let fresh = self
+            .first_failure
+            .is_none_or(|first| now - first > limits.window)
             || self.locked_until.is_some_and(|until| now >= until);
         let (failures, first) = if fresh {
             (1, now)
@@ -178,7 +208,7 @@ impl Throttle {
         Throttle {
             failures,
             first_failure: Some(first),
-            locked_until: (failures >= MAX_FAILURES).then_some(now + LOCKOUT),
+            locked_until: (failures >= limits.max_failures).then_some(now + limits.lockout),
         }
     }
 
@@ -310,6 +340,17 @@ mod tests {
             )),
             "$.reseller_id"
         );
+    }
+
+    #[test]
+    fn an_address_locks_only_after_many_failures() {
+        let mut t = Throttle::default();
+        for m in 0..29 {
+            t = t.failed_under(PER_ADDRESS, at(m / 3));
+            assert!(t.check(at(m / 3)).is_ok(), "failure {m}");
+        }
+        t = t.failed_under(PER_ADDRESS, at(10));
+        assert_eq!(t.check(at(10)), Err(at(25)));
     }
 
     #[test]

@@ -11,6 +11,16 @@ pub const IDLE: TimeDelta = TimeDelta::minutes(30);
 pub const ABSOLUTE: TimeDelta = TimeDelta::hours(12);
 pub const RENEW_EVERY: TimeDelta = TimeDelta::minutes(5);
 pub const PENDING: TimeDelta = TimeDelta::minutes(15);
+/// Changing the second factor of a signed-in account needs a password given this
+/// recently (at sign-in or again on the form); a borrowed, unlocked session cannot
+/// quietly switch it off.
+pub const REAUTH_WINDOW: TimeDelta = TimeDelta::minutes(10);
+
+/// Whether a password given at `authenticated` is recent enough at `now`.
+pub fn recently_authenticated(authenticated: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now - authenticated <= REAUTH_WINDOW
+}
+
 /// Wrong second-factor codes one session may give before it is ended.
 pub const MAX_CODE_FAILURES: u32 = 5;
 
@@ -46,6 +56,12 @@ mod tests {
     fn an_unfinished_sign_in_does_not_slide() {
         assert_eq!(expires_at(Stage::Verify, at(0), at(0)), at(15));
         assert_eq!(expires_at(Stage::Setup, at(0), at(10)), at(15));
+    }
+
+    #[test]
+    fn a_password_counts_as_recent_for_ten_minutes() {
+        assert!(recently_authenticated(at(0), at(10)));
+        assert!(!recently_authenticated(at(0), at(11)));
     }
 
     #[test]

@@ -52,6 +52,7 @@ struct Row {
     account_id: String,
     stage: String,
     created_at: f64,
+    reauth_at: Option<f64>,
     login_id: String,
     email: String,
     role: String,
@@ -86,7 +87,7 @@ pub async fn current(
     let db = env.d1("DB")?;
     let row = named(
         &db,
-        "SELECT s.account_id, s.stage, s.created_at, a.login_id, a.email, a.role, \
+        "SELECT s.account_id, s.stage, s.created_at, s.reauth_at, a.login_id, a.email, a.role, \
                 a.reseller_id, a.customer_id, a.second_factor, a.sms_phone \
          FROM sessions s JOIN accounts a ON a.id = s.account_id \
          WHERE s.id_hash = :id AND s.revoked_at IS NULL AND s.expires_at > :now \
@@ -133,6 +134,10 @@ pub async fn current(
             second_factor: row.second_factor,
             sms_phone: row.sms_phone,
             session: id_hash,
+            authenticated_at: row
+                .reauth_at
+                .and_then(time)
+                .map_or(created_at, |r| r.max(created_at)),
         },
         renew,
     }))

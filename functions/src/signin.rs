@@ -16,7 +16,8 @@ use axum::extract::Form;
 use axum::http::{HeaderMap, Response};
 use chrono::{DateTime, Utc};
 use domain::access::{Scope, Stage};
-use domain::account::{Throttle, login_id_problem, password_problems};
+use domain::account::{PER_ADDRESS, Throttle, login_id_problem, password_problems};
+use domain::session::recently_authenticated;
 use domain::{onetime, password, totp};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -194,6 +195,16 @@ async fn login_inner(
     let login_id = form.login_id.trim();
     let key = throttle_key(login_id);
     let state = throttle(&db, &key).await?;
+    // Many ids tried from one address are throttled too (a higher limit: offices share
+    // an address). Without a known address there is nothing to count.
+    let address_key = origin
+        .ip
+        .as_deref()
+        .map(|ip| sha256_hex(&format!("ip:{ip}")));
+    let address = match &address_key {
+        Some(k) => Some(throttle(&db, k).await?),
+        None => None,
+    };
     let fail = |reason: &'static str| Entry {
         event: "signin.failure",
         login_id: Some(login_id),
@@ -203,6 +214,10 @@ async fn login_inner(
     };
     if state.check(now).is_err() {
         audit::record(&db, &fail("locked"), now).await;
+        return Ok(back("/login", "locked"));
+    }
+    if address.is_some_and(|a| a.check(now).is_err()) {
+        audit::record(&db, &fail("address locked"), now).await;
         return Ok(back("/login", "locked"));
     }
     let account = if login_id.is_empty() {
@@ -235,11 +250,18 @@ async fn login_inner(
         let mut entry = fail(verdict.err().unwrap_or("wrong password"));
         entry.account_id = account.as_ref().map(|a| a.id.as_str());
         entry.scope = None;
-        db.batch(vec![
+        let mut batch = vec![
             throttle_statement(&db, &key, after)?,
             audit::statement(&db, &entry, now)?,
-        ])
-        .await?;
+        ];
+        if let (Some(k), Some(a)) = (&address_key, address) {
+            batch.push(throttle_statement(
+                &db,
+                k,
+                a.failed_under(PER_ADDRESS, now),
+            )?);
+        }
+        db.batch(batch).await?;
         let code = if after.check(now).is_err() {
             "locked"
         } else {
@@ -472,6 +494,52 @@ pub struct ChooseForm {
     csrf: String,
     #[serde(default)]
     method: String,
+    /// Asked for when a signed-in user's session is not fresh.
+    #[serde(default)]
+    password: String,
+}
+
+/// In a full session, the second factor may change only shortly after the password was
+/// given (`domain::session::REAUTH_WINDOW`).
+fn stale(caller: &Caller, now: DateTime<Utc>) -> bool {
+    caller.stage == Stage::Full && !recently_authenticated(caller.authenticated_at, now)
+}
+
+/// Checks the password a signed-in user gave again; a right one makes the session fresh,
+/// a wrong one counts towards the login id's lockout.
+async fn reauthenticate(
+    env: &Env,
+    caller: &Caller,
+    origin: &Origin,
+    given: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    if given.is_empty() {
+        return Ok(false);
+    }
+    let db = env.d1("DB")?;
+    let key = throttle_key(&caller.login_id);
+    let state = throttle(&db, &key).await?;
+    let account = account_by_id(&db, &caller.account_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if state.check(now).is_err() || !password::verify(given, &account.password_hash) {
+        db.batch(vec![
+            throttle_statement(&db, &key, state.failed(now))?,
+            audit::statement(
+                &db,
+                &Entry::by(caller, origin, "password.reauth_failed"),
+                now,
+            )?,
+        ])
+        .await?;
+        return Ok(false);
+    }
+    db.prepare("UPDATE sessions SET reauth_at = ?2 WHERE id_hash = ?1")
+        .bind(&[caller.session.as_str().into(), ms(now)])?
+        .run()
+        .await?;
+    Ok(true)
 }
 
 #[worker::send]
@@ -492,6 +560,14 @@ pub async fn choose(
         Ok(c) => c,
         Err(answer) => return answer,
     };
+    if stale(caller, now()) {
+        let origin = origin(&headers);
+        match reauthenticate(&env, caller, &origin, &form.password, now()).await {
+            Ok(true) => {}
+            Ok(false) => return back("/setup/2fa", "reauth"),
+            Err(e) => return unavailable("/setup/2fa", e),
+        }
+    }
     match form.method.as_str() {
         "totp" => see_other("/setup/totp"),
         "sms" => see_other("/setup/sms"),
@@ -577,6 +653,9 @@ pub async fn confirm_totp(
         Ok(c) => c,
         Err(answer) => return answer,
     };
+    if stale(caller, now()) {
+        return back("/setup/2fa", "reauth");
+    }
     let origin = origin(&headers);
     let now = now();
     let result = async {
@@ -812,6 +891,9 @@ pub async fn send_phone_code(
         Ok(c) => c,
         Err(answer) => return answer,
     };
+    if stale(caller, now()) {
+        return back("/setup/2fa", "reauth");
+    }
     let Ok(phone) = onetime::parse_phone(&form.phone) else {
         return back("/setup/sms", "phone");
     };
@@ -851,6 +933,9 @@ pub async fn confirm_sms(
         Ok(c) => c,
         Err(answer) => return answer,
     };
+    if stale(caller, now()) {
+        return back("/setup/2fa", "reauth");
+    }
     let origin = origin(&headers);
     let now = now();
     let result = async {
