@@ -25,7 +25,7 @@ before(async () => {
 /** A watched page whose browser carries the demo admin's session. */
 async function watchedPage(b, options = {}) {
   const watched = await plainPage(b, options);
-  await watched.context.addCookies([...demo.visitor.cookies].map(([name, value]) => ({ name, value, url: stack.url })));
+  await watched.context.addCookies([...demo.visitor.cookies].map(([name, value]) => ({ name, value, url: stack.url, secure: true })));
   return watched;
 }
 after(async () => {

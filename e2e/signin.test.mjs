@@ -93,7 +93,7 @@ test('a new admin signs in for the first time with the mailed credentials and an
     await page.getByText('登録されている機器はありません。').waitFor();
 
     const cookies = await context.cookies();
-    const session = cookies.find((c) => c.name === 'mm_session');
+    const session = cookies.find((c) => c.name === '__Host-mm_session');
     assert.ok(session.httpOnly && session.secure && session.sameSite === 'Lax', JSON.stringify(session));
     await page.screenshot({ path: new URL('./artifacts/signed-in.png', import.meta.url).pathname, fullPage: true });
     assert.deepEqual(problems, [], 'no console errors, CSP violations or failed requests');
@@ -167,7 +167,7 @@ test('wrong passwords and unknown ids get the same answer, and five failures loc
   // Locked: even the right password is refused for now, and no session is made.
   const right = await v.post('/auth/login', { login_id: user.loginId, password: user.password }, { from: '/login' });
   assert.equal(right.location, '/login?e=locked');
-  assert.equal(v.cookies.has('mm_session'), false);
+  assert.equal(v.cookies.has('__Host-mm_session'), false);
   // Unknown ids lock the same way, so a lockout tells nothing about who exists.
   for (let i = 0; i < 5; i += 1) {
     await v.post('/auth/login', { login_id: 'ghost.user', password: `guess-${i}-password` }, { from: '/login' });
@@ -288,8 +288,8 @@ test('forms refuse forged posts, and every page carries the security headers', a
   // A tampered session token is no session.
   const forged = new Visitor(stack.url);
   forged.cookies = new Map(user.visitor.cookies);
-  const jwt = forged.cookies.get('mm_session');
-  forged.cookies.set('mm_session', `${jwt.slice(0, -3)}${jwt.endsWith('A') ? 'B' : 'A'}${jwt.slice(-2)}`);
+  const jwt = forged.cookies.get('__Host-mm_session');
+  forged.cookies.set('__Host-mm_session', `${jwt.slice(0, -3)}${jwt.endsWith('A') ? 'B' : 'A'}${jwt.slice(-2)}`);
   assert.equal((await forged.get('/')).location, '/login');
 });
 
@@ -337,17 +337,17 @@ function signSession(stack, claims) {
 test('a session slides while it is used, and ends when idle or expired', async () => {
   const customer = await newCustomer(stack, '株式会社スライド');
   const user = await readyUser(stack, accountsOf(customer));
-  const claims = JSON.parse(Buffer.from(user.visitor.cookies.get('mm_session').split('.')[1], 'base64url'));
+  const claims = JSON.parse(Buffer.from(user.visitor.cookies.get('__Host-mm_session').split('.')[1], 'base64url'));
   assert.equal(claims.stg, 'full');
   const now = Math.floor(Date.now() / 1000);
 
   // A token issued six minutes ago is renewed on the next request.
   const v = new Visitor(stack.url);
   v.cookies = new Map(user.visitor.cookies);
-  v.cookies.set('mm_session', signSession(stack, { ...claims, iat: now - 360, nbf: now - 360, exp: now + 1440 }));
+  v.cookies.set('__Host-mm_session', signSession(stack, { ...claims, iat: now - 360, nbf: now - 360, exp: now + 1440 }));
   const page = await v.get('/');
   assert.equal(page.status, 200);
-  const renewed = page.res.headers.getSetCookie().find((c) => c.startsWith('mm_session='));
+  const renewed = page.res.headers.getSetCookie().find((c) => c.startsWith('__Host-mm_session='));
   assert.ok(renewed, 'a fresh cookie');
   assert.match(renewed, /HttpOnly; Secure; SameSite=Lax/);
   const fresh = JSON.parse(Buffer.from(renewed.split(';')[0].split('=')[1].split('.')[1], 'base64url'));
@@ -356,7 +356,7 @@ test('a session slides while it is used, and ends when idle or expired', async (
   // A well-signed token past its expiry is no session.
   const late = new Visitor(stack.url);
   late.cookies = new Map(user.visitor.cookies);
-  late.cookies.set('mm_session', signSession(stack, { ...claims, iat: now - 3600, nbf: now - 3600, exp: now - 60 }));
+  late.cookies.set('__Host-mm_session', signSession(stack, { ...claims, iat: now - 3600, nbf: now - 3600, exp: now - 60 }));
   assert.equal((await late.get('/')).location, '/login');
 
   // The server's idle limit holds whatever the cookie says.
@@ -399,4 +399,58 @@ test('many ids tried from one address lock that address, not others', async () =
   assert.equal(r.location, '/login?e=locked', 'the address is locked, even for a right password');
   r = await v.post('/auth/login', { login_id: user.loginId, password: user.password }, from('198.51.100.20'));
   assert.equal(r.location, '/', 'another address signs in');
+});
+
+test('signing in again brings no fresh guesses at the second factor', async () => {
+  const customer = await newCustomer(stack, '株式会社ブルートフォース');
+  const user = await readyUser(stack, accountsOf(customer), { factor: 'totp' });
+  const v = new Visitor(stack.url);
+  const headers = { 'cf-connecting-ip': '192.0.2.41' };
+  let wrong = 0;
+  while (wrong < 5) {
+    const r = await v.post('/auth/login', { login_id: user.loginId, password: user.password }, { from: '/login', headers });
+    assert.equal(r.location, '/login/verify', `after ${wrong} wrong codes`);
+    for (let i = 0; i < 2 && wrong < 5; i += 1, wrong += 1) {
+      await v.post('/auth/verify', { code: '000000' }, { from: '/login/verify', headers });
+    }
+  }
+  // Five wrong codes over three sign-ins lock the id: even the password stops here.
+  const r = await v.post('/auth/login', { login_id: user.loginId, password: user.password }, { from: '/login', headers });
+  assert.equal(r.location, '/login?e=locked');
+});
+
+test('guesses sent all at once meet the limit after the fifth', async () => {
+  const customer = await newCustomer(stack, '株式会社へいれつ');
+  const user = await readyUser(stack, accountsOf(customer));
+  const v = new Visitor(stack.url);
+  const csrf = await v.csrf('/login');
+  const answers = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+    v.post('/auth/login', { login_id: user.loginId, password: `guess-number-${i}` }, { csrf, headers: { 'cf-connecting-ip': `192.0.2.${100 + i}` } })));
+  const invalid = answers.filter((a) => a.location === '/login?e=invalid').length;
+  assert.ok(invalid <= 5, `${invalid} guesses were checked; at most 5 may be`);
+  const right = await v.post('/auth/login', { login_id: user.loginId, password: user.password }, { csrf });
+  assert.equal(right.location, '/login?e=locked');
+});
+
+test('when the contract ends, sessions end and sign-in stops', async () => {
+  const customer = await newCustomer(stack, '株式会社けいやくしゅうりょう');
+  const user = await readyUser(stack, accountsOf(customer));
+  assert.equal((await user.visitor.get('/')).status, 200);
+  stack.sql(`UPDATE customers SET contract_ended_at = ${Date.now()} WHERE id = '${customer}'`);
+  assert.equal((await user.visitor.get('/')).location, '/login');
+  const r = await new Visitor(stack.url).post('/auth/login', { login_id: user.loginId, password: user.password }, { from: '/login' });
+  assert.equal(r.location, '/login?e=invalid', 'the same answer as a wrong password');
+});
+
+test('a password reset whose mail fails leaves the earlier temporary password as it was', async () => {
+  const customer = await newCustomer(stack, '株式会社メールしっぱい');
+  const issued = await issueAccount(stack, accountsOf(customer));
+  await stack.sink.control({ fail_next: 3, status: 503 });
+  const reset = await api(stack, 'POST', `/api/v1/admin/accounts/${issued.accountId}/reset-password`);
+  assert.equal(reset.status, 503);
+  await stack.sink.control({ reset: true });
+  const [row] = stack.sql(`SELECT temp_expires_at FROM accounts WHERE id = '${issued.accountId}'`);
+  assert.ok(row.temp_expires_at > Date.now(), 'still a temporary password, still expiring');
+  const r = await new Visitor(stack.url).post('/auth/login', { login_id: issued.loginId, password: issued.password }, { from: '/login' });
+  assert.equal(r.location, '/setup', 'the first sign-in still asks for an own id and password');
 });

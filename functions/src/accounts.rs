@@ -283,6 +283,7 @@ struct AccountRow {
     email: String,
     login_id: String,
     password_hash: String,
+    temp_expires_at: Option<f64>,
 }
 
 /// The account `id` if the caller may manage it; otherwise `NotFound`.
@@ -293,7 +294,8 @@ async fn managed_account(
 ) -> Result<(AccountRow, Scope), AppError> {
     let row = db
         .prepare(
-            "SELECT role, reseller_id, customer_id, email, login_id, password_hash FROM accounts WHERE id = ?1",
+            "SELECT role, reseller_id, customer_id, email, login_id, password_hash, temp_expires_at \
+             FROM accounts WHERE id = ?1",
         )
         .bind(&[id.into()])?
         .first::<AccountRow>(None)
@@ -364,14 +366,34 @@ pub async fn reset_password(
     let key = format!("{account_id}-reset-{}", now.timestamp_millis());
     if let Err(e) = mail_credentials(&env, &key, &account.email, "ご利用者", &t).await {
         worker::console_error!("mailing a reset of {account_id}: {e}");
-        // Put the old password back: a reset nobody received must not lock the user out.
-        db.prepare("UPDATE accounts SET password_hash = ?2, temp_expires_at = NULL WHERE id = ?1")
+        // Put the old password back as it was (temporary ones with their expiry): a reset
+        // nobody received must not lock the user out, nor make a temporary password
+        // permanent.
+        let expiry = account.temp_expires_at.map_or(JsValue::NULL, JsValue::from);
+        db.batch(vec![
+            db.prepare(
+                "UPDATE accounts SET password_hash = ?2, temp_expires_at = ?3 WHERE id = ?1",
+            )
             .bind(&[
                 account_id.as_str().into(),
                 account.password_hash.as_str().into(),
-            ])?
-            .run()
-            .await?;
+                expiry,
+            ])?,
+            audit::statement(
+                &db,
+                &Entry {
+                    event: "account.password_reset_failed",
+                    account_id: Some(&account_id),
+                    login_id: Some(&account.login_id),
+                    scope: Some(&scope),
+                    token_id: Some(&caller.token_id),
+                    origin: Some(&origin),
+                    detail: Some(format!("mail not accepted, old password kept: {e}")),
+                },
+                now,
+            )?,
+        ])
+        .await?;
         return Err(AppError::Unavailable { retry_after_s: 30 });
     }
     Ok(axum::Json(json!({ "account_id": account_id })).into_response())

@@ -36,6 +36,7 @@ mod session;
 mod signin;
 mod sms;
 mod sweep;
+mod throttle;
 mod web;
 
 /// api-v1: a body over 1 MiB is refused with 413, on every route.

@@ -1,4 +1,4 @@
-//! Portal sessions. The cookie `mm_session` holds a token signed with `SESSION_SECRET`
+//! Portal sessions. The cookie `__Host-mm_session` holds a token signed with `SESSION_SECRET`
 //! (jwt-simple, HS256) that names a session row by a random id; the row, stored under
 //! the id's SHA-256, is what makes the session live: logout, a password change or a reset
 //! of the second factor revoke rows, and the next request with the old cookie is a
@@ -17,7 +17,13 @@ use worker::{D1Database, Env};
 use crate::error::AppError;
 use crate::secret::{hex, random, sha256_hex};
 
-pub const COOKIE: &str = "mm_session";
+/// `__Host-`: the browser accepts it only with Secure, `Path=/` and no Domain.
+pub const COOKIE: &str = "__Host-mm_session";
+
+/// An account may sign in and keep its sessions: not disabled, and (for a customer's
+/// admin) the customer's contract has not ended. `a` is `accounts`.
+pub const USABLE: &str = "a.disabled = 0 AND NOT EXISTS (SELECT 1 FROM customers c \
+     WHERE c.id = a.customer_id AND c.contract_ended_at IS NOT NULL)";
 
 #[derive(Serialize, Deserialize)]
 struct Claims {
@@ -85,13 +91,15 @@ pub async fn current(
     };
     let id_hash = sha256_hex(&claims.custom.sid);
     let db = env.d1("DB")?;
-    let row = named(
-        &db,
+    let sql = format!(
         "SELECT s.account_id, s.stage, s.created_at, s.reauth_at, a.login_id, a.email, a.role, \
                 a.reseller_id, a.customer_id, a.second_factor, a.sms_phone \
          FROM sessions s JOIN accounts a ON a.id = s.account_id \
-         WHERE s.id_hash = :id AND s.revoked_at IS NULL AND s.expires_at > :now \
-           AND a.disabled = 0",
+         WHERE s.id_hash = :id AND s.revoked_at IS NULL AND s.expires_at > :now AND {USABLE}"
+    );
+    let row = named(
+        &db,
+        &sql,
         &[("id", &JsValue::from(id_hash.as_str())), ("now", &ms(now))],
     )?
     .first::<Row>(None)
@@ -207,8 +215,11 @@ fn revoke_statement(
     id_hash: &str,
     now: DateTime<Utc>,
 ) -> worker::Result<worker::D1PreparedStatement> {
-    db.prepare("UPDATE sessions SET revoked_at = ?2 WHERE id_hash = ?1 AND revoked_at IS NULL")
-        .bind(&[id_hash.into(), ms(now)])
+    db.prepare(
+        "UPDATE sessions SET revoked_at = ?2, recovery_reveal = NULL \
+                 WHERE id_hash = ?1 AND revoked_at IS NULL",
+    )
+    .bind(&[id_hash.into(), ms(now)])
 }
 
 /// Ends every session of `account` except `keep` (the one making the change, if any).
@@ -219,7 +230,7 @@ pub fn revoke_others(
     now: DateTime<Utc>,
 ) -> worker::Result<worker::D1PreparedStatement> {
     db.prepare(
-        "UPDATE sessions SET revoked_at = ?3 \
+        "UPDATE sessions SET revoked_at = ?3, recovery_reveal = NULL \
          WHERE account_id = ?1 AND revoked_at IS NULL AND id_hash IS NOT ?2",
     )
     .bind(&[
@@ -270,4 +281,33 @@ pub fn cookie<'a>(header: Option<&'a str>, name: &str) -> Option<&'a str> {
         .find(|(n, _)| *n == name)
         .map(|(_, v)| v.trim())
         .filter(|v| !v.is_empty())
+}
+
+/// Housekeeping for the cron sweep: recovery codes never viewed are not kept past the
+/// time a sign-in may take, ended sessions and spent codes and counters go. Returns the
+/// rows touched.
+pub async fn cleanup(db: &D1Database, now: DateTime<Utc>) -> worker::Result<usize> {
+    let cutoff = ms(now - domain::session::PENDING);
+    let day_ago = ms(now - chrono::TimeDelta::days(1));
+    let results = db
+        .batch(vec![
+            db.prepare(
+                "UPDATE sessions SET recovery_reveal = NULL \
+                 WHERE recovery_reveal IS NOT NULL AND created_at < ?1",
+            )
+            .bind(&[cutoff])?,
+            db.prepare("DELETE FROM sessions WHERE expires_at < ?1 OR revoked_at < ?1")
+                .bind(&[day_ago])?,
+            db.prepare("DELETE FROM sms_challenges WHERE expires_at < ?1")
+                .bind(&[ms(now)])?,
+            db.prepare(
+                "DELETE FROM signin_throttle \
+                 WHERE (locked_until IS NULL OR locked_until < ?1) AND first_failure < ?2",
+            )
+            .bind(&[ms(now), ms(now - domain::account::WINDOW)])?,
+        ])
+        .await?;
+    Ok((0..results.len())
+        .map(|i| crate::d1::changes(results.get(i)))
+        .sum())
 }

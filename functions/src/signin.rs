@@ -16,7 +16,9 @@ use axum::extract::Form;
 use axum::http::{HeaderMap, Response};
 use chrono::{DateTime, Utc};
 use domain::access::{Scope, Stage};
-use domain::account::{PER_ADDRESS, Throttle, login_id_problem, password_problems};
+use domain::account::{
+    PER_ADDRESS, PER_LOGIN_ID, login_id_problem, login_id_syntax_problem, password_problems,
+};
 use domain::session::recently_authenticated;
 use domain::{onetime, password, totp};
 use serde::Deserialize;
@@ -26,7 +28,8 @@ use worker::{D1Database, Env};
 use crate::audit::{self, Entry};
 use crate::error::AppError;
 use crate::secret::{random, sha256_hex};
-use crate::session::{self, Origin};
+use crate::session::{self, Origin, USABLE};
+use crate::throttle;
 use crate::web::{csrf_ok, origin, see_other, set_cookies};
 
 type Answer = Response<Body>;
@@ -82,7 +85,7 @@ const ACCOUNT_COLUMNS: &str = "id, login_id, password_hash, temp_expires_at, sec
 async fn account_by_id(db: &D1Database, id: &str) -> Result<Option<AccountRow>, AppError> {
     Ok(db
         .prepare(format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?1 AND disabled = 0"
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE id = ?1 AND {USABLE}"
         ))
         .bind(&[id.into()])?
         .first::<AccountRow>(None)
@@ -124,49 +127,6 @@ pub struct LoginForm {
     password: String,
 }
 
-#[derive(Deserialize)]
-struct ThrottleRow {
-    failures: f64,
-    first_failure: Option<f64>,
-    locked_until: Option<f64>,
-}
-
-fn throttle_key(login_id: &str) -> String {
-    sha256_hex(&format!("id:{}", login_id.trim().to_lowercase()))
-}
-
-async fn throttle(db: &D1Database, key: &str) -> Result<Throttle, AppError> {
-    let row = db
-        .prepare("SELECT failures, first_failure, locked_until FROM signin_throttle WHERE key = ?1")
-        .bind(&[key.into()])?
-        .first::<ThrottleRow>(None)
-        .await?;
-    Ok(row.map_or_else(Throttle::default, |r| Throttle {
-        failures: r.failures as u32,
-        first_failure: r.first_failure.and_then(app::d1::time),
-        locked_until: r.locked_until.and_then(app::d1::time),
-    }))
-}
-
-fn throttle_statement(
-    db: &D1Database,
-    key: &str,
-    t: Throttle,
-) -> worker::Result<worker::D1PreparedStatement> {
-    let opt = |v: Option<DateTime<Utc>>| v.map_or(JsValue::NULL, ms);
-    db.prepare(
-        "INSERT INTO signin_throttle (key, failures, first_failure, locked_until) VALUES (?1, ?2, ?3, ?4) \
-         ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, \
-           first_failure = excluded.first_failure, locked_until = excluded.locked_until",
-    )
-    .bind(&[
-        key.into(),
-        f64::from(t.failures).into(),
-        opt(t.first_failure),
-        opt(t.locked_until),
-    ])
-}
-
 #[worker::send]
 pub async fn login(
     Extension(env): Extension<Env>,
@@ -193,18 +153,6 @@ async fn login_inner(
 ) -> Result<Answer, AppError> {
     let db = env.d1("DB")?;
     let login_id = form.login_id.trim();
-    let key = throttle_key(login_id);
-    let state = throttle(&db, &key).await?;
-    // Many ids tried from one address are throttled too (a higher limit: offices share
-    // an address). Without a known address there is nothing to count.
-    let address_key = origin
-        .ip
-        .as_deref()
-        .map(|ip| sha256_hex(&format!("ip:{ip}")));
-    let address = match &address_key {
-        Some(k) => Some(throttle(&db, k).await?),
-        None => None,
-    };
     let fail = |reason: &'static str| Entry {
         event: "signin.failure",
         login_id: Some(login_id),
@@ -212,19 +160,29 @@ async fn login_inner(
         detail: Some(reason.to_owned()),
         ..Default::default()
     };
-    if state.check(now).is_err() {
+    // Every attempt is counted before it is checked, per login id and per address (many
+    // ids from one place), and taken back if it was right.
+    let key = throttle::login_id_key(login_id);
+    let Some(after) = throttle::reserve(&db, &key, PER_LOGIN_ID, now).await? else {
         audit::record(&db, &fail("locked"), now).await;
         return Ok(back("/login", "locked"));
-    }
-    if address.is_some_and(|a| a.check(now).is_err()) {
-        audit::record(&db, &fail("address locked"), now).await;
+    };
+    let address_key = origin.ip.as_deref().map(throttle::address_key);
+    if let Some(k) = &address_key
+        && throttle::reserve(&db, k, PER_ADDRESS, now).await?.is_none()
+    {
+        db.batch(vec![
+            throttle::release(&db, &key, PER_LOGIN_ID)?,
+            audit::statement(&db, &fail("address locked"), now)?,
+        ])
+        .await?;
         return Ok(back("/login", "locked"));
     }
     let account = if login_id.is_empty() {
         None
     } else {
         db.prepare(format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE login_id = ?1 AND disabled = 0"
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE login_id = ?1 AND {USABLE}"
         ))
         .bind(&[login_id.into()])?
         .first::<AccountRow>(None)
@@ -245,23 +203,12 @@ async fn login_inner(
         }
         Some(_) => Ok(()),
     };
-    let (Ok(()), Some(account)) = (verdict, account.as_ref()) else {
-        let after = state.failed(now);
-        let mut entry = fail(verdict.err().unwrap_or("wrong password"));
+    let scope = account.as_ref().and_then(AccountRow::scope);
+    let (Ok(()), Some(account), Some(scope)) = (verdict, account.as_ref(), scope.as_ref()) else {
+        let mut entry = fail(verdict.err().unwrap_or("inconsistent account"));
         entry.account_id = account.as_ref().map(|a| a.id.as_str());
-        entry.scope = None;
-        let mut batch = vec![
-            throttle_statement(&db, &key, after)?,
-            audit::statement(&db, &entry, now)?,
-        ];
-        if let (Some(k), Some(a)) = (&address_key, address) {
-            batch.push(throttle_statement(
-                &db,
-                k,
-                a.failed_under(PER_ADDRESS, now),
-            )?);
-        }
-        db.batch(batch).await?;
+        entry.scope = scope.as_ref();
+        audit::record(&db, &entry, now).await;
         let code = if after.check(now).is_err() {
             "locked"
         } else {
@@ -269,13 +216,15 @@ async fn login_inner(
         };
         return Ok(back("/login", code));
     };
-    let Some(scope) = account.scope() else {
-        return Err(AppError::Unavailable { retry_after_s: 60 });
-    };
     let stage = account.stage_after_password();
-    db.batch(vec![
-        db.prepare("DELETE FROM signin_throttle WHERE key = ?1")
-            .bind(&[key.as_str().into()])?,
+    let mut batch = vec![
+        // With a second factor still to give, the right password only takes its own
+        // attempt back: the codes count against the same limit.
+        if stage == Stage::Verify {
+            throttle::release(&db, &key, PER_LOGIN_ID)?
+        } else {
+            throttle::clear(&db, &key)?
+        },
         audit::statement(
             &db,
             &Entry {
@@ -286,15 +235,18 @@ async fn login_inner(
                 },
                 account_id: Some(&account.id),
                 login_id: Some(&account.login_id),
-                scope: Some(&scope),
+                scope: Some(scope),
                 origin: Some(origin),
                 detail: Some(format!("next: {}", stage.as_str())),
                 ..Default::default()
             },
             now,
         )?,
-    ])
-    .await?;
+    ];
+    if let Some(k) = &address_key {
+        batch.push(throttle::release(&db, k, PER_ADDRESS)?);
+    }
+    db.batch(batch).await?;
     if stage == Stage::Verify && account.second_factor.as_deref() == Some("sms") {
         // A failed send is shown on the next page, which offers to send again.
         if let Some(phone) = &account.sms_phone {
@@ -395,7 +347,13 @@ pub async fn setup(
     };
     let login_id = form.login_id.trim();
     if login_id_problem(login_id).is_some() {
-        return back("/setup", "login_id");
+        // Well formed but refused: it looks like a temporary id.
+        let code = if login_id_syntax_problem(login_id).is_none() {
+            "login_id_tmp"
+        } else {
+            "login_id"
+        };
+        return back("/setup", code);
     }
     if let Some(answer) =
         refused_password("/setup", &form.password, &form.password_confirm, login_id)
@@ -458,12 +416,28 @@ async fn setup_inner(
         ])
         .await?;
     if crate::d1::changes(results.first()) == 0 {
-        return Ok(back("/setup", "login_id_taken"));
+        // Either the id was taken in the meantime, or this form was sent twice and the
+        // first one already finished: then carry on from where the visitor stands.
+        let done = account_by_id(&db, &caller.account_id)
+            .await?
+            .is_some_and(|a| a.temp_expires_at.is_none());
+        return Ok(if done {
+            see_other("/")
+        } else {
+            back("/setup", "login_id_taken")
+        });
     }
     let account = account_by_id(&db, &caller.account_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let stage = account.stage_after_password();
+    if stage == Stage::Full {
+        let entry = Entry {
+            detail: Some("new password set after a reset".into()),
+            ..Entry::by(caller, origin, "signin.success")
+        };
+        audit::record(&db, &entry, now).await;
+    }
     if stage == Stage::Verify
         && let Some(phone) = &account.sms_phone
     {
@@ -505,8 +479,41 @@ fn stale(caller: &Caller, now: DateTime<Utc>) -> bool {
     caller.stage == Stage::Full && !recently_authenticated(caller.authenticated_at, now)
 }
 
-/// Checks the password a signed-in user gave again; a right one makes the session fresh,
-/// a wrong one counts towards the login id's lockout.
+/// Checks the password a signed-in user typed again (to change the second factor or the
+/// password). Each try counts towards the login id's lockout like a sign-in; a right one
+/// is taken back. A wrong one is audited as `failed_event`.
+async fn password_again(
+    db: &D1Database,
+    caller: &Caller,
+    origin: &Origin,
+    given: &str,
+    failed_event: &'static str,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let key = throttle::login_id_key(&caller.login_id);
+    let failed = |detail: &str| Entry {
+        detail: Some(detail.to_owned()),
+        ..Entry::by(caller, origin, failed_event)
+    };
+    if throttle::reserve(db, &key, PER_LOGIN_ID, now)
+        .await?
+        .is_none()
+    {
+        audit::record(db, &failed("locked"), now).await;
+        return Ok(false);
+    }
+    let account = account_by_id(db, &caller.account_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !password::verify(given, &account.password_hash) {
+        audit::record(db, &failed("wrong password"), now).await;
+        return Ok(false);
+    }
+    throttle::release(db, &key, PER_LOGIN_ID)?.run().await?;
+    Ok(true)
+}
+
+/// Checks the password a signed-in user gave again; a right one makes the session fresh.
 async fn reauthenticate(
     env: &Env,
     caller: &Caller,
@@ -518,27 +525,15 @@ async fn reauthenticate(
         return Ok(false);
     }
     let db = env.d1("DB")?;
-    let key = throttle_key(&caller.login_id);
-    let state = throttle(&db, &key).await?;
-    let account = account_by_id(&db, &caller.account_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if state.check(now).is_err() || !password::verify(given, &account.password_hash) {
-        db.batch(vec![
-            throttle_statement(&db, &key, state.failed(now))?,
-            audit::statement(
-                &db,
-                &Entry::by(caller, origin, "password.reauth_failed"),
-                now,
-            )?,
-        ])
-        .await?;
+    if !password_again(&db, caller, origin, given, "password.reauth_failed", now).await? {
         return Ok(false);
     }
-    db.prepare("UPDATE sessions SET reauth_at = ?2 WHERE id_hash = ?1")
-        .bind(&[caller.session.as_str().into(), ms(now)])?
-        .run()
-        .await?;
+    db.batch(vec![
+        db.prepare("UPDATE sessions SET reauth_at = ?2 WHERE id_hash = ?1")
+            .bind(&[caller.session.as_str().into(), ms(now)])?,
+        audit::statement(&db, &Entry::by(caller, origin, "password.reauth"), now)?,
+    ])
+    .await?;
     Ok(true)
 }
 
@@ -582,6 +577,24 @@ pub async fn choose(
     }
 }
 
+/// Choosing the second factor at the first sign-in completes the sign-in: recorded as
+/// such, like a sign-in with a code.
+fn completed(
+    db: &D1Database,
+    caller: &Caller,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> worker::Result<Option<worker::D1PreparedStatement>> {
+    if caller.stage != Stage::Choose {
+        return Ok(None);
+    }
+    let entry = Entry {
+        detail: Some("second factor chosen".into()),
+        ..Entry::by(caller, origin, "signin.success")
+    };
+    audit::statement(db, &entry, now).map(Some)
+}
+
 async fn choose_none(
     env: &Env,
     caller: &Caller,
@@ -589,7 +602,7 @@ async fn choose_none(
     now: DateTime<Utc>,
 ) -> Result<Answer, AppError> {
     let db = env.d1("DB")?;
-    db.batch(vec![
+    let mut batch = vec![
         db.prepare(
             "UPDATE accounts SET second_factor = 'none', totp_secret = NULL, totp_last_step = NULL, \
                totp_pending = NULL, sms_phone = NULL, sms_pending_phone = NULL WHERE id = ?1",
@@ -606,8 +619,9 @@ async fn choose_none(
             },
             now,
         )?,
-    ])
-    .await?;
+    ];
+    batch.extend(completed(&db, caller, origin, now)?);
+    db.batch(batch).await?;
     let cookie = session::start(
         env,
         &db,
@@ -751,6 +765,7 @@ async fn enable(
         &Entry::by(caller, origin, event),
         now,
     )?);
+    batch.extend(completed(db, caller, origin, now)?);
     let results = db.batch(batch).await?;
     if crate::d1::changes(results.first()) == 0 {
         return Ok(back("/setup/2fa", "choose"));
@@ -783,11 +798,7 @@ pub struct PhoneForm {
 
 #[derive(Deserialize)]
 struct ChallengeRow {
-    phone: String,
-    code_hash: String,
     sent_at: f64,
-    expires_at: f64,
-    attempts: f64,
 }
 
 /// Sends a new SMS code to `phone`, replacing any earlier one. `Err` holds the page code
@@ -800,7 +811,7 @@ async fn send_sms_code(
     now: DateTime<Utc>,
 ) -> Result<Result<(), &'static str>, AppError> {
     let last = db
-        .prepare("SELECT phone, code_hash, sent_at, expires_at, attempts FROM sms_challenges WHERE account_id = ?1")
+        .prepare("SELECT sent_at FROM sms_challenges WHERE account_id = ?1")
         .bind(&[account.into()])?
         .first::<ChallengeRow>(None)
         .await?;
@@ -827,14 +838,32 @@ async fn send_sms_code(
     )?
     .run()
     .await?;
-    if let Err(e) = crate::sms::send(env, phone, &onetime::sms_body(&code)).await {
+    let sent = crate::sms::send(env, phone, &onetime::sms_body(&code)).await;
+    let entry = |event, detail: String| Entry {
+        event,
+        account_id: Some(account),
+        detail: Some(detail),
+        ..Default::default()
+    };
+    if let Err(e) = sent {
         worker::console_error!("sending an SMS code: {e}");
-        db.prepare("DELETE FROM sms_challenges WHERE account_id = ?1")
-            .bind(&[account.into()])?
-            .run()
-            .await?;
+        db.batch(vec![
+            db.prepare("DELETE FROM sms_challenges WHERE account_id = ?1")
+                .bind(&[account.into()])?,
+            audit::statement(
+                db,
+                &entry(
+                    "second_factor.sms_failed",
+                    format!("to {}: {e}", onetime::mask_phone(phone)),
+                ),
+                now,
+            )?,
+        ])
+        .await?;
         return Ok(Err("sms_failed"));
     }
+    let to = format!("to {}", onetime::mask_phone(phone));
+    audit::record(db, &entry("second_factor.sms_sent", to), now).await;
     Ok(Ok(()))
 }
 
@@ -846,31 +875,42 @@ async fn check_sms_code(
     typed: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, AppError> {
-    let Some(c) = db
-        .prepare("SELECT phone, code_hash, sent_at, expires_at, attempts FROM sms_challenges WHERE account_id = ?1")
-        .bind(&[account.into()])?
-        .first::<ChallengeRow>(None)
-        .await?
-    else {
+    // The attempt is counted before the comparison, in one statement, so parallel
+    // guesses cannot exceed SMS_MAX_ATTEMPTS.
+    let code_hash = db
+        .prepare(
+            "UPDATE sms_challenges SET attempts = attempts + 1 \
+             WHERE account_id = ?1 AND phone = ?2 AND attempts < ?3 AND expires_at > ?4 \
+             RETURNING code_hash",
+        )
+        .bind(&[
+            account.into(),
+            phone.into(),
+            f64::from(onetime::SMS_MAX_ATTEMPTS).into(),
+            ms(now),
+        ])?
+        .first::<String>(Some("code_hash"))
+        .await?;
+    let Some(code_hash) = code_hash else {
         return Ok(false);
     };
     let digits = onetime::normalize_code(typed).unwrap_or_default();
-    let live = c.phone == phone
-        && app::d1::time(c.expires_at).is_some_and(|e| now < e)
-        && (c.attempts as u32) < onetime::SMS_MAX_ATTEMPTS;
-    let matches = live && crate::auth::same_secret(&sha256_hex(&digits), &c.code_hash);
-    if matches {
-        db.prepare("DELETE FROM sms_challenges WHERE account_id = ?1")
-            .bind(&[account.into()])?
-            .run()
-            .await?;
-    } else {
-        db.prepare("UPDATE sms_challenges SET attempts = attempts + 1 WHERE account_id = ?1")
-            .bind(&[account.into()])?
-            .run()
-            .await?;
+    if !crate::auth::same_secret(&sha256_hex(&digits), &code_hash) {
+        return Ok(false);
     }
-    Ok(matches)
+    // Used once: only the request that deletes it may go on.
+    let used = db
+        .prepare("DELETE FROM sms_challenges WHERE account_id = ?1 AND code_hash = ?2")
+        .bind(&[account.into(), code_hash.into()])?
+        .run()
+        .await?;
+    Ok(used
+        .meta()
+        .ok()
+        .flatten()
+        .and_then(|m| m.changes)
+        .unwrap_or(0)
+        == 1)
 }
 
 #[worker::send]
@@ -942,7 +982,7 @@ pub async fn confirm_sms(
         let db = env.d1("DB")?;
         let account = account_by_id(&db, &caller.account_id).await?.ok_or(AppError::NotFound)?;
         let Some(phone) = account.sms_pending_phone else {
-            return Ok(back("/setup/sms", "phone"));
+            return Ok(back("/setup/sms", "sms_start"));
         };
         if !check_sms_code(&db, &caller.account_id, &phone, &form.code, now).await? {
             return Ok(see_other("/setup/sms?sent=1&e=code"));
@@ -984,6 +1024,69 @@ pub async fn verify(
     let now = now();
     let result = async {
         let db = env.d1("DB")?;
+        // Each code is counted before it is checked: against this sign-in (at most
+        // MAX_CODE_FAILURES), against the login id's lockout — so signing in again with
+        // the password brings no fresh guesses — and against the address.
+        let key = throttle::login_id_key(&caller.login_id);
+        let address_key = origin.ip.as_deref().map(throttle::address_key);
+        let tries = db
+            .prepare(
+                "UPDATE sessions SET failed_codes = failed_codes + 1 \
+                 WHERE id_hash = ?1 AND revoked_at IS NULL AND failed_codes < ?2 \
+                 RETURNING failed_codes",
+            )
+            .bind(&[
+                caller.session.as_str().into(),
+                f64::from(domain::session::MAX_CODE_FAILURES).into(),
+            ])?
+            .first::<f64>(Some("failed_codes"))
+            .await?;
+        let id_state = match tries {
+            Some(_) => throttle::reserve(&db, &key, PER_LOGIN_ID, now).await?,
+            None => None,
+        };
+        let address_open = match (&address_key, id_state) {
+            (Some(k), Some(_)) => throttle::reserve(&db, k, PER_ADDRESS, now).await?.is_some(),
+            (None, Some(_)) => true,
+            (_, None) => false,
+        };
+        let entry = |event, detail: Option<String>| Entry {
+            detail,
+            ..Entry::by(caller, &origin, event)
+        };
+        // This sign-in is over: too many codes, or the id or address is locked.
+        let over = |code: &'static str, release_id: bool| {
+            let db = &db;
+            let key = &key;
+            let entry = &entry;
+            async move {
+                let mut batch = vec![
+                    db.prepare("UPDATE sessions SET revoked_at = ?2, recovery_reveal = NULL WHERE id_hash = ?1")
+                        .bind(&[caller.session.as_str().into(), ms(now)])?,
+                    audit::statement(
+                        db,
+                        &entry("signin.failure", Some(format!("second factor: {code}"))),
+                        now,
+                    )?,
+                ];
+                if release_id {
+                    batch.push(throttle::release(db, key, PER_LOGIN_ID)?);
+                }
+                db.batch(batch).await?;
+                let mut r = back("/login", code);
+                set_cookies(&mut r, &[session::set_cookie(session::COOKIE, "", Some(0))]);
+                Ok::<_, AppError>(r)
+            }
+        };
+        if tries.is_none() {
+            return over("codes", false).await;
+        }
+        if id_state.is_none() {
+            return over("locked", false).await;
+        }
+        if !address_open {
+            return over("locked", true).await;
+        }
         let account = account_by_id(&db, &caller.account_id)
             .await?
             .ok_or(AppError::NotFound)?;
@@ -1054,49 +1157,30 @@ pub async fn verify(
                 how = Some("recovery code");
             }
         }
-        let entry = |event, detail: Option<String>| Entry {
-            detail,
-            ..Entry::by(caller, &origin, event)
-        };
         let Some(how) = how else {
-            let failures = db
-                .prepare(
-                    "UPDATE sessions SET failed_codes = failed_codes + 1 WHERE id_hash = ?1 \
-                     RETURNING failed_codes",
-                )
-                .bind(&[caller.session.as_str().into()])?
-                .first::<f64>(Some("failed_codes"))
-                .await?
-                .unwrap_or(0.0) as u32;
             audit::record(
                 &db,
                 &entry("signin.failure", Some("wrong second-factor code".into())),
                 now,
             )
             .await;
-            if failures >= domain::session::MAX_CODE_FAILURES {
-                // Too many wrong codes: this sign-in ends and counts against the login id.
-                let key = throttle_key(&caller.login_id);
-                let state = throttle(&db, &key).await?.failed(now);
-                db.batch(vec![
-                    throttle_statement(&db, &key, state)?,
-                    db.prepare("UPDATE sessions SET revoked_at = ?2 WHERE id_hash = ?1")
-                        .bind(&[caller.session.as_str().into(), ms(now)])?,
-                ])
-                .await?;
-                let mut r = back("/login", "codes");
-                set_cookies(&mut r, &[session::set_cookie(session::COOKIE, "", Some(0))]);
-                return Ok(r);
+            if tries.is_some_and(|t| t as u32 >= domain::session::MAX_CODE_FAILURES) {
+                return over("codes", false).await;
             }
             return Ok(back("/login/verify", "code"));
         };
-        audit::statement(
-            &db,
-            &entry("signin.success", Some(format!("second factor: {how}"))),
-            now,
-        )?
-        .run()
-        .await?;
+        let mut batch = vec![
+            throttle::clear(&db, &key)?,
+            audit::statement(
+                &db,
+                &entry("signin.success", Some(format!("second factor: {how}"))),
+                now,
+            )?,
+        ];
+        if let Some(k) = &address_key {
+            batch.push(throttle::release(&db, k, PER_ADDRESS)?);
+        }
+        db.batch(batch).await?;
         let cookie = session::start(
             &env,
             &db,
@@ -1182,7 +1266,8 @@ pub async fn logout(
             let db = env.d1("DB")?;
             db.batch(vec![
                 db.prepare(
-                    "UPDATE sessions SET revoked_at = ?2 WHERE id_hash = ?1 AND revoked_at IS NULL",
+                    "UPDATE sessions SET revoked_at = ?2, recovery_reveal = NULL \
+                 WHERE id_hash = ?1 AND revoked_at IS NULL",
                 )
                 .bind(&[caller.session.as_str().into(), ms(now)])?,
                 audit::statement(&db, &Entry::by(caller, &origin, "signout"), now)?,
@@ -1242,19 +1327,16 @@ pub async fn change_password(
     let now = now();
     let result = async {
         let db = env.d1("DB")?;
-        let account = account_by_id(&db, &caller.account_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        if !password::verify(&form.current, &account.password_hash) {
-            audit::record(
-                &db,
-                &Entry {
-                    detail: Some("wrong current password".into()),
-                    ..Entry::by(caller, &origin, "password.change_failed")
-                },
-                now,
-            )
-            .await;
+        let current_ok = password_again(
+            &db,
+            caller,
+            &origin,
+            &form.current,
+            "password.change_failed",
+            now,
+        )
+        .await?;
+        if !current_ok {
             return Ok(back("/account", "current"));
         }
         let hash = password::hash(&form.password, random::<{ password::SALT_BYTES }>()?);

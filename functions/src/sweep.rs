@@ -8,7 +8,7 @@ use domain::offline::count_offline;
 use serde::{Deserialize, Serialize};
 use worker::Env;
 
-use crate::{config, downtime, notify, retention};
+use crate::{config, downtime, notify, retention, session};
 
 const LAST_SWEEP_KEY: &str = "sweep:last";
 
@@ -27,6 +27,9 @@ pub struct Summary {
     /// Appliance notices (down, still down, recovered) queued in this tick.
     #[serde(default)]
     pub appliance_notices: usize,
+    /// Session, code and throttle rows cleared or deleted (see `session::cleanup`).
+    #[serde(default)]
+    pub identity_cleaned: usize,
 }
 
 #[derive(Deserialize)]
@@ -52,6 +55,7 @@ pub async fn sweep(env: &Env, now: DateTime<Utc>) -> worker::Result<Summary> {
         deleted: retention::sweep(&db, config::Retention::from_env(env), now).await?,
         appliance_notices: downtime::sweep(env, now).await?,
         mails_sent: notify::run(env, now).await?,
+        identity_cleaned: session::cleanup(&db, now).await?,
     };
     env.kv("KV")?
         .put(LAST_SWEEP_KEY, serde_json::to_string(&summary)?)?

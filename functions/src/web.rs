@@ -16,7 +16,8 @@ use crate::error::AppError;
 use crate::secret::{hex, random};
 use crate::session::{self, Origin};
 
-pub const CSRF_COOKIE: &str = "mm_csrf";
+/// `__Host-`: Secure, whole site, no Domain — no sibling subdomain can set or shadow it.
+pub const CSRF_COOKIE: &str = "__Host-mm_csrf";
 
 /// The visitor of a portal request, and the cookies the answer must set.
 pub struct Visit {
