@@ -3,6 +3,7 @@
 // the scoped API: each caller × each customer gets the data, or a 404 that says nothing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
 import { startStack } from './stack.mjs';
 import { enrolledDevice } from './devices.mjs';
 import { Visitor, api, readyUser } from './identity.mjs';
@@ -14,6 +15,13 @@ before(async () => {
 after(async () => {
   await stack?.stop();
 });
+
+// Every page and server function of the portal, read from its source, so that a new one
+// cannot be added without this test knowing it.
+const appSrc = new URL('../app/src/', import.meta.url);
+const sources = readdirSync(appSrc).filter((f) => f.endsWith('.rs')).map((f) => readFileSync(new URL(f, appSrc), 'utf8'));
+const SERVER_FNS = sources.flatMap((src) => [...src.matchAll(/#\[server\(prefix = "\/_app", endpoint = "([a-z_]+)"\)\]/g)].map((m) => m[1]));
+const ROUTES = [...readFileSync(new URL('lib.rs', appSrc), 'utf8').matchAll(/path!\("([^"]*)"\)/g)].map((m) => m[1] || '/');
 
 const CUSTOMERS = ['A', 'B', 'C'];
 // Who may see which customer. R1 sells A, R2 sells B; C is the operator's own customer.
@@ -104,8 +112,43 @@ test('every portal route, server function and scoped API call keeps tenants apar
     assert.equal(auditFn.status, who === 'operator' ? 200 : 404, `${who}: server fn audit`);
   }
 
+  // Every other page and server function, for every user: whatever it shows, nothing of
+  // a customer outside the user's scope.
+  assert.ok(SERVER_FNS.length >= 6 && ROUTES.length >= 11, `${SERVER_FNS} / ${ROUTES}`);
+  for (const [who, user] of Object.entries(users)) {
+    const v = user.visitor;
+    const bodies = [];
+    for (const route of ROUTES.filter((r) => !r.includes(':'))) {
+      const page = await v.get(route);
+      bodies.push([`page ${route}`, page.html]);
+    }
+    for (const fn of SERVER_FNS) {
+      const res = await fetch(`${stack.url}/_app/${fn}`, {
+        method: 'POST',
+        headers: { cookie: v.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded', origin: stack.url },
+      });
+      bodies.push([`server fn ${fn}`, await res.text()]);
+    }
+    for (const [what, body] of bodies) {
+      for (const other of CUSTOMERS.filter((o) => !VISIBLE[who].includes(o))) {
+        cells += 1;
+        assert.ok(!body.includes(devices[other]) && !body.includes(names[other]), `${who} → ${what}: nothing of ${other}`);
+      }
+    }
+  }
+
   // The same questions without a session: nothing.
   const stranger = new Visitor(stack.url);
+  for (const route of ROUTES.filter((r) => r !== '/login')) {
+    cells += 1;
+    const page = await stranger.get(route.replace(':id', ids.A));
+    assert.equal(page.location, '/login', `stranger → ${route}`);
+  }
+  for (const fn of SERVER_FNS.filter((f) => f !== 'page_state')) {
+    cells += 1;
+    const res = await fetch(`${stack.url}/_app/${fn}`, { method: 'POST', headers: { origin: stack.url } });
+    assert.equal(res.status, 401, `stranger → server fn ${fn}`);
+  }
   for (const c of CUSTOMERS) {
     cells += 2;
     assert.equal((await stranger.get(`/customers/${ids[c]}`)).location, '/login');
@@ -167,5 +210,5 @@ test('every portal route, server function and scoped API call keeps tenants apar
   assert.equal((await api(stack, 'DELETE', `/api/v1/admin/tokens/${tokenId}`)).status, 204);
   assert.equal((await api(stack, 'POST', `/api/v1/admin/customers/${ids.B}/devices`, { device_id: devices.B, name: 'utm-B' }, tokens.staffR2)).status, 401);
 
-  console.log(`isolation matrix: ${cells} checks (${Object.keys(users).length} portal users + anonymous × ${CUSTOMERS.length} customers; ${Object.keys(tokens).length} API tokens)`);
+  console.log(`isolation matrix: ${cells} checks (${Object.keys(users).length} portal users + anonymous × ${CUSTOMERS.length} customers × ${ROUTES.length} routes and ${SERVER_FNS.length} server functions; ${Object.keys(tokens).length} API tokens)`);
 });

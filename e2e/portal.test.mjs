@@ -22,10 +22,21 @@ before(async () => {
   demo = await readyUser(stack, '/api/v1/admin/customers/cus_demo/accounts');
 });
 
-/** A watched page whose browser carries the demo admin's session. */
-async function watchedPage(b, options = {}) {
+/**
+ * A watched page whose browser has signed in as the demo admin through the form (the
+ * session cookies are `__Host-` ones, which only the site itself may set).
+ */
+async function watchedPage(b, options = {}, { blockWasm = false } = {}) {
   const watched = await plainPage(b, options);
-  await watched.context.addCookies([...demo.visitor.cookies].map(([name, value]) => ({ name, value, url: stack.url, secure: true })));
+  const { page } = watched;
+  // Blocked from the start, or the bundle would come from the cache of the sign-in page.
+  if (blockWasm) await page.route('**/pkg/mimamori_bg.wasm', (route) => route.abort());
+  await page.goto(`${stack.url}/login`);
+  await page.locator('input[name=login_id]').fill(demo.loginId);
+  await page.locator('input[name=password]').fill(demo.password);
+  await Promise.all([page.waitForURL(`${stack.url}/`), page.getByRole('button', { name: 'ログイン' }).click()]);
+  await page.goto('about:blank');
+  watched.problems.length = 0;
   return watched;
 }
 after(async () => {
@@ -127,9 +138,8 @@ test('after hydration the オンラインのみ box narrows the list in place, w
 
 test('the hydration check fails when the wasm bundle cannot load', async () => {
   // Guards the test above: if the bundle is missing or broken, `hydrated` must reject.
-  const { page, context, problems } = await watchedPage(browser);
+  const { page, context, problems } = await watchedPage(browser, {}, { blockWasm: true });
   try {
-    await page.route('**/pkg/mimamori_bg.wasm', (route) => route.abort());
     await page.goto(`${stack.url}/`);
     await assert.rejects(hydrated(page, problems, 3_000), /did not hydrate/);
     assert.ok(problems.some((p) => p.includes('mimamori_bg.wasm')), problems.join('\n'));
