@@ -9,6 +9,9 @@ export class Visitor {
   constructor(url) {
     this.url = url;
     this.cookies = new Map();
+    // Each visitor comes from its own address (as people do), so one test's failed
+    // sign-ins never lock another's address; `headers` may still name one.
+    this.ip = `198.51.100.${1 + Math.floor(Math.random() * 254)}`;
   }
 
   cookieHeader() {
@@ -29,7 +32,8 @@ export class Visitor {
   /** GET without following redirects; returns {status, location, html, res}. */
   async get(path, headers = {}) {
     const res = await fetch(`${this.url}${path}`, {
-      redirect: 'manual', headers: { cookie: this.cookieHeader(), 'user-agent': 'mimamori-e2e', ...headers },
+      redirect: 'manual',
+      headers: { cookie: this.cookieHeader(), 'user-agent': 'mimamori-e2e', 'cf-connecting-ip': this.ip, ...headers },
     });
     this.keep(res);
     const html = await res.text();
@@ -54,6 +58,7 @@ export class Visitor {
       headers: {
         cookie: this.cookieHeader(),
         'user-agent': 'mimamori-e2e',
+        'cf-connecting-ip': this.ip,
         'content-type': 'application/x-www-form-urlencoded',
         origin: this.url,
         ...headers,

@@ -240,7 +240,11 @@ async fn issue(
                 scope: scope.as_ref(),
                 token_id: Some(&caller.token_id),
                 origin: Some(&origin),
-                detail: Some(format!("{role} account; credentials mailed to {}", email.as_str())),
+                detail: Some(format!(
+                    "{}のアカウント。仮ユーザIDと仮パスワードを {} へ送信",
+                    scope.as_ref().map_or(role, |s| s.label()),
+                    email.as_str()
+                )),
             },
             now,
         )?,
@@ -260,7 +264,7 @@ async fn issue(
                 account_id: Some(&account_id),
                 scope: scope.as_ref(),
                 token_id: Some(&caller.token_id),
-                detail: Some(format!("mail not accepted: {e}")),
+                detail: Some(format!("メールが受け付けられず発行を取り消し: {e}")),
                 ..Default::default()
             },
             now,
@@ -357,7 +361,7 @@ pub async fn reset_password(
                 scope: Some(&scope),
                 token_id: Some(&caller.token_id),
                 origin: Some(&origin),
-                detail: Some(format!("temporary password mailed to {}", account.email)),
+                detail: Some(format!("仮パスワードを {} へ送信", account.email)),
             },
             now,
         )?,
@@ -388,7 +392,9 @@ pub async fn reset_password(
                     scope: Some(&scope),
                     token_id: Some(&caller.token_id),
                     origin: Some(&origin),
-                    detail: Some(format!("mail not accepted, old password kept: {e}")),
+                    detail: Some(format!(
+                        "メールが受け付けられず、元のパスワードに戻した: {e}"
+                    )),
                 },
                 now,
             )?,
@@ -521,7 +527,7 @@ pub async fn create_token(
                 event: "token.issued",
                 token_id: Some(&caller.token_id),
                 scope: Some(&scope),
-                detail: Some(format!("{id} ({}) for {}", new.name, scope.role())),
+                detail: Some(format!("{id} （{}、{}）", new.name, scope.label())),
                 ..Default::default()
             },
             now,

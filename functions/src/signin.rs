@@ -34,6 +34,26 @@ use crate::web::{csrf_ok, origin, see_other, set_cookies};
 
 type Answer = Response<Body>;
 
+/// How the audit log names a sign-in step (details are read by the operator in Japanese).
+fn stage_label(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Setup => "初回設定",
+        Stage::Choose => "2段階認証の選択",
+        Stage::Verify => "確認コードの入力",
+        Stage::Full => "ログイン完了",
+    }
+}
+
+fn factor_label(factor: &str) -> &str {
+    match factor {
+        "totp" => "認証アプリ",
+        "sms" => "SMS",
+        "none" => "利用しない",
+        "recovery code" => "リカバリーコード",
+        other => other,
+    }
+}
+
 /// How long a QR code shown for a new authenticator may be confirmed.
 pub const TOTP_PENDING_TTL: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
 
@@ -164,7 +184,7 @@ async fn login_inner(
     // ids from one place), and taken back if it was right.
     let key = throttle::login_id_key(login_id);
     let Some(after) = throttle::reserve(&db, &key, PER_LOGIN_ID, now).await? else {
-        audit::record(&db, &fail("locked"), now).await;
+        audit::record(&db, &fail("ユーザIDがロック中"), now).await;
         return Ok(back("/login", "locked"));
     };
     let address_key = origin.ip.as_deref().map(throttle::address_key);
@@ -173,7 +193,7 @@ async fn login_inner(
     {
         db.batch(vec![
             throttle::release(&db, &key, PER_LOGIN_ID)?,
-            audit::statement(&db, &fail("address locked"), now)?,
+            audit::statement(&db, &fail("送信元アドレスがロック中"), now)?,
         ])
         .await?;
         return Ok(back("/login", "locked"));
@@ -192,20 +212,20 @@ async fn login_inner(
     let verdict = match &account {
         None => {
             password::verify_dummy(&form.password);
-            Err("unknown login id")
+            Err("存在しないユーザID")
         }
-        Some(a) if !password::verify(&form.password, &a.password_hash) => Err("wrong password"),
+        Some(a) if !password::verify(&form.password, &a.password_hash) => Err("パスワードの誤り"),
         Some(a)
             if a.temp_expires_at
                 .is_some_and(|t| t < now.timestamp_millis() as f64) =>
         {
-            Err("temporary password expired")
+            Err("仮パスワードの有効期限切れ")
         }
         Some(_) => Ok(()),
     };
     let scope = account.as_ref().and_then(AccountRow::scope);
     let (Ok(()), Some(account), Some(scope)) = (verdict, account.as_ref(), scope.as_ref()) else {
-        let mut entry = fail(verdict.err().unwrap_or("inconsistent account"));
+        let mut entry = fail(verdict.err().unwrap_or("アカウントの設定の不整合"));
         entry.account_id = account.as_ref().map(|a| a.id.as_str());
         entry.scope = scope.as_ref();
         audit::record(&db, &entry, now).await;
@@ -237,7 +257,7 @@ async fn login_inner(
                 login_id: Some(&account.login_id),
                 scope: Some(scope),
                 origin: Some(origin),
-                detail: Some(format!("next: {}", stage.as_str())),
+                detail: Some(format!("次の手順: {}", stage_label(stage))),
                 ..Default::default()
             },
             now,
@@ -408,7 +428,7 @@ async fn setup_inner(
                     login_id: Some(login_id),
                     scope: Some(&caller.scope),
                     origin: Some(origin),
-                    detail: Some(format!("first sign-in; login id was {}", caller.login_id)),
+                    detail: Some(format!("初回設定（仮ユーザID {} から変更）", caller.login_id)),
                     ..Default::default()
                 },
                 now,
@@ -433,7 +453,7 @@ async fn setup_inner(
     let stage = account.stage_after_password();
     if stage == Stage::Full {
         let entry = Entry {
-            detail: Some("new password set after a reset".into()),
+            detail: Some("リセット後のパスワードを設定".into()),
             ..Entry::by(caller, origin, "signin.success")
         };
         audit::record(&db, &entry, now).await;
@@ -499,14 +519,14 @@ async fn password_again(
         .await?
         .is_none()
     {
-        audit::record(db, &failed("locked"), now).await;
+        audit::record(db, &failed("ユーザIDがロック中"), now).await;
         return Ok(false);
     }
     let account = account_by_id(db, &caller.account_id)
         .await?
         .ok_or(AppError::NotFound)?;
     if !password::verify(given, &account.password_hash) {
-        audit::record(db, &failed("wrong password"), now).await;
+        audit::record(db, &failed("パスワードの誤り"), now).await;
         return Ok(false);
     }
     throttle::release(db, &key, PER_LOGIN_ID)?.run().await?;
@@ -589,7 +609,7 @@ fn completed(
         return Ok(None);
     }
     let entry = Entry {
-        detail: Some("second factor chosen".into()),
+        detail: Some("2段階認証の方法を選択して完了".into()),
         ..Entry::by(caller, origin, "signin.success")
     };
     audit::statement(db, &entry, now).map(Some)
@@ -614,7 +634,7 @@ async fn choose_none(
         audit::statement(
             &db,
             &Entry {
-                detail: caller.second_factor.as_ref().map(|f| format!("was {f}")),
+                detail: caller.second_factor.as_deref().map(|f| format!("変更前: {}", factor_label(f))),
                 ..Entry::by(caller, origin, "second_factor.none")
             },
             now,
@@ -862,7 +882,7 @@ async fn send_sms_code(
         .await?;
         return Ok(Err("sms_failed"));
     }
-    let to = format!("to {}", onetime::mask_phone(phone));
+    let to = format!("宛先 {}", onetime::mask_phone(phone));
     audit::record(db, &entry("second_factor.sms_sent", to), now).await;
     Ok(Ok(()))
 }
@@ -1065,7 +1085,10 @@ pub async fn verify(
                         .bind(&[caller.session.as_str().into(), ms(now)])?,
                     audit::statement(
                         db,
-                        &entry("signin.failure", Some(format!("second factor: {code}"))),
+                        &entry(
+                            "signin.failure",
+                            Some(format!("2段階目: {}", if code == "codes" { "確認コードの誤りが上限に到達" } else { "ロック中" })),
+                        ),
                         now,
                     )?,
                 ];
@@ -1160,7 +1183,7 @@ pub async fn verify(
         let Some(how) = how else {
             audit::record(
                 &db,
-                &entry("signin.failure", Some("wrong second-factor code".into())),
+                &entry("signin.failure", Some("2段階目: 確認コードの誤り".into())),
                 now,
             )
             .await;
@@ -1173,7 +1196,7 @@ pub async fn verify(
             throttle::clear(&db, &key)?,
             audit::statement(
                 &db,
-                &entry("signin.success", Some(format!("second factor: {how}"))),
+                &entry("signin.success", Some(format!("2段階目: {}", factor_label(how)))),
                 now,
             )?,
         ];
