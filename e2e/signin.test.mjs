@@ -233,6 +233,9 @@ test('logout, a password change and an operator reset end sessions on the server
 test('a recovery code signs in once in place of the authenticator', async () => {
   const customer = await newCustomer(stack, '株式会社リカバリー');
   const user = await readyUser(stack, accountsOf(customer), { factor: 'totp' });
+  const [stored] = stack.sql(`SELECT totp_secret FROM accounts WHERE id = '${user.accountId}'`);
+  assert.match(stored.totp_secret, /^v1\./, 'the seed is stored sealed');
+  assert.ok(!stored.totp_secret.includes(user.secret.slice(0, 8)), 'and does not show');
   const page = await user.visitor.get('/setup/recovery');
   const codes = [...page.html.matchAll(/data-recovery-code[^>]*>([a-z0-9-]+)</g)].map((m) => m[1]);
   assert.equal(codes.length, 10, page.html);
@@ -440,6 +443,9 @@ test('when the contract ends, sessions end and sign-in stops', async () => {
   assert.equal((await user.visitor.get('/')).location, '/login');
   const r = await new Visitor(stack.url).post('/auth/login', { login_id: user.loginId, password: user.password }, { from: '/login' });
   assert.equal(r.location, '/login?e=invalid', 'the same answer as a wrong password');
+  const more = await api(stack, 'POST', accountsOf(customer), { email: address() });
+  assert.equal(more.status, 403);
+  assert.equal(more.body.error.code, 'contract_ended');
 });
 
 test('a password reset whose mail fails leaves the earlier temporary password as it was', async () => {

@@ -1,7 +1,8 @@
 -- Who may use the portal and the operator API (seed §3.5): accounts with their role,
 -- password and second factor; portal sessions; one-time codes; API tokens; sign-in
--- throttling; and the audit log the operator reads. No secret is stored in the clear
--- except the TOTP seeds, which the server needs to compute codes.
+-- throttling; and the audit log the operator reads. No secret is stored in the clear:
+-- passwords and codes as hashes, TOTP seeds (which the server must read back) sealed
+-- under TOTP_SEAL_KEY (domain::sealed).
 
 -- One person. The role decides the scope: an operator sees every customer, a reseller's
 -- staff their reseller's customers, a customer admin their company only.

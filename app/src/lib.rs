@@ -11,6 +11,8 @@ pub mod appliances;
 #[cfg(feature = "ssr")]
 pub mod d1;
 pub mod messages;
+#[cfg(feature = "ssr")]
+pub mod sealing;
 pub mod signin;
 pub mod staff;
 #[cfg(feature = "ssr")]

@@ -622,19 +622,19 @@ mod server {
                 .first::<Pending>(None)
                 .await?;
             let reuse = pending.and_then(|p| match (p.totp_pending, p.totp_pending_at) {
-                (Some(s), Some(at)) if now - at < REUSE_PENDING_MS => totp::Secret::from_base32(&s),
+                (Some(s), Some(at)) if now - at < REUSE_PENDING_MS => {
+                    crate::sealing::open_totp(&env, &account, &s)
+                }
                 _ => None,
             });
             if let Some(s) = reuse {
                 return Ok(s);
             }
             let secret = totp::Secret::new(fresh);
+            let sealed = crate::sealing::seal_totp(&env, &account, &secret)
+                .ok_or_else(|| worker::Error::RustError("TOTP_SEAL_KEY is not set".into()))?;
             db.prepare("UPDATE accounts SET totp_pending = ?2, totp_pending_at = ?3 WHERE id = ?1")
-                .bind(&[
-                    account.as_str().into(),
-                    secret.to_base32().into(),
-                    now.into(),
-                ])?
+                .bind(&[account.as_str().into(), sealed.into(), now.into()])?
                 .run()
                 .await?;
             Ok(secret)

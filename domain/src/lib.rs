@@ -21,6 +21,7 @@ pub mod ratelimit;
 pub mod report;
 pub mod retention;
 pub mod review;
+pub mod sealed;
 pub mod session;
 pub mod severity;
 pub mod totp;

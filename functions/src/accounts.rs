@@ -57,6 +57,15 @@ pub async fn create_for_customer(
     let customer = visible_customer(&db, &caller.scope, &customer_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    // Like appliances: no new accounts for a customer whose contract has ended.
+    let ended = db
+        .prepare("SELECT 1 AS ended FROM customers WHERE id = ?1 AND contract_ended_at IS NOT NULL")
+        .bind(&[customer.id.as_str().into()])?
+        .first::<serde_json::Value>(None)
+        .await?;
+    if ended.is_some() {
+        return Err(AppError::ContractEnded);
+    }
     issue(
         &env,
         &db,

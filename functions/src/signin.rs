@@ -701,12 +701,11 @@ pub async fn confirm_totp(
             .totp_pending_at
             .and_then(app::d1::time)
             .is_some_and(|at| now - at < TOTP_PENDING_TTL);
-        let secret = account
-            .totp_pending
+        let pending = account.totp_pending.clone().filter(|_| fresh);
+        let secret = pending
             .as_deref()
-            .filter(|_| fresh)
-            .and_then(totp::Secret::from_base32);
-        let Some(secret) = secret else {
+            .and_then(|p| app::sealing::open_totp(&env, &account.id, p));
+        let (Some(secret), Some(pending)) = (secret, pending) else {
             return Ok(back("/setup/totp", "totp_expired"));
         };
         let Some(step) = totp::verify(&secret, &form.code, now.timestamp(), None) else {
@@ -727,7 +726,7 @@ pub async fn confirm_totp(
             .bind(&[
                 caller.account_id.as_str().into(),
                 (step as f64).into(),
-                secret.to_base32().into(),
+                pending.into(),
             ])?;
         enable(
             &env,
@@ -1119,7 +1118,7 @@ pub async fn verify(
                 let secret = account
                     .totp_secret
                     .as_deref()
-                    .and_then(totp::Secret::from_base32);
+                    .and_then(|s| app::sealing::open_totp(&env, &account.id, s));
                 let last = account.totp_last_step.map(|s| s as i64);
                 if let Some(step) =
                     secret.and_then(|s| totp::verify(&s, &form.code, now.timestamp(), last))
