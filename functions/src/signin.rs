@@ -1021,6 +1021,43 @@ pub async fn confirm_sms(
 // ---------------------------------------------------------------------------------------
 // 2段階認証 at sign-in
 
+/// Ends a sign-in at the second step: too many wrong codes (`codes`), or the login id or
+/// address is locked (`locked`). `release_id` takes back the attempt counted against the
+/// login id when it was never checked.
+async fn end_sign_in(
+    db: &D1Database,
+    caller: &Caller,
+    origin: &Origin,
+    key: &str,
+    code: &'static str,
+    release_id: bool,
+    now: DateTime<Utc>,
+) -> Result<Answer, AppError> {
+    let why = if code == "codes" {
+        "2段階目: 確認コードの誤りが上限に到達"
+    } else {
+        "2段階目: ロック中"
+    };
+    let entry = Entry {
+        detail: Some(why.into()),
+        ..Entry::by(caller, origin, "signin.failure")
+    };
+    let mut batch = vec![
+        db.prepare(
+            "UPDATE sessions SET revoked_at = ?2, recovery_reveal = NULL WHERE id_hash = ?1",
+        )
+        .bind(&[caller.session.as_str().into(), ms(now)])?,
+        audit::statement(db, &entry, now)?,
+    ];
+    if release_id {
+        batch.push(throttle::release(db, key, PER_LOGIN_ID)?);
+    }
+    db.batch(batch).await?;
+    let mut r = back("/login", code);
+    set_cookies(&mut r, &[session::set_cookie(session::COOKIE, "", Some(0))]);
+    Ok(r)
+}
+
 #[worker::send]
 pub async fn verify(
     Extension(env): Extension<Env>,
@@ -1073,33 +1110,8 @@ pub async fn verify(
             detail,
             ..Entry::by(caller, &origin, event)
         };
-        // This sign-in is over: too many codes, or the id or address is locked.
-        let over = |code: &'static str, release_id: bool| {
-            let db = &db;
-            let key = &key;
-            let entry = &entry;
-            async move {
-                let mut batch = vec![
-                    db.prepare("UPDATE sessions SET revoked_at = ?2, recovery_reveal = NULL WHERE id_hash = ?1")
-                        .bind(&[caller.session.as_str().into(), ms(now)])?,
-                    audit::statement(
-                        db,
-                        &entry(
-                            "signin.failure",
-                            Some(format!("2段階目: {}", if code == "codes" { "確認コードの誤りが上限に到達" } else { "ロック中" })),
-                        ),
-                        now,
-                    )?,
-                ];
-                if release_id {
-                    batch.push(throttle::release(db, key, PER_LOGIN_ID)?);
-                }
-                db.batch(batch).await?;
-                let mut r = back("/login", code);
-                set_cookies(&mut r, &[session::set_cookie(session::COOKIE, "", Some(0))]);
-                Ok::<_, AppError>(r)
-            }
-        };
+        let over =
+            |code, release_id| end_sign_in(&db, caller, &origin, &key, code, release_id, now);
         if tries.is_none() {
             return over("codes", false).await;
         }
@@ -1195,7 +1207,10 @@ pub async fn verify(
             throttle::clear(&db, &key)?,
             audit::statement(
                 &db,
-                &entry("signin.success", Some(format!("2段階目: {}", factor_label(how)))),
+                &entry(
+                    "signin.success",
+                    Some(format!("2段階目: {}", factor_label(how))),
+                ),
                 now,
             )?,
         ];
