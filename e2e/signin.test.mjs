@@ -460,3 +460,20 @@ test('a password reset whose mail fails leaves the earlier temporary password as
   const r = await new Visitor(stack.url).post('/auth/login', { login_id: issued.loginId, password: issued.password }, { from: '/login' });
   assert.equal(r.location, '/setup', 'the first sign-in still asks for an own id and password');
 });
+
+test('the account page lists the signed-in devices and can sign the others out', async () => {
+  const customer = await newCustomer(stack, '株式会社たんまつ');
+  const user = await readyUser(stack, accountsOf(customer));
+  const phone = new Visitor(stack.url);
+  const r = await phone.post('/auth/login', { login_id: user.loginId, password: user.password }, { from: '/login', headers: { 'user-agent': 'Mozilla/5.0 (iPhone)' } });
+  assert.equal(r.location, '/');
+  const page = await user.visitor.get('/account');
+  assert.match(page.html, /ログイン中の端末/);
+  assert.equal((page.html.match(/data-current="true"/g) || []).length, 1);
+  assert.equal((page.html.match(/data-current="false"/g) || []).length, 1);
+  assert.match(page.html, /Mozilla\/5\.0 \(iPhone\)/);
+  const end = await user.visitor.post('/auth/sessions/end-others', {}, { from: '/account' });
+  assert.equal(end.location, '/account?done=others');
+  assert.equal((await phone.get('/')).location, '/login', 'the phone is signed out');
+  assert.equal((await user.visitor.get('/')).status, 200, 'this device stays');
+});

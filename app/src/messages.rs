@@ -46,6 +46,7 @@ pub fn error_text(code: &str) -> Option<&'static str> {
 pub fn done_text(code: &str) -> Option<&'static str> {
     Some(match code {
         "password" => "パスワードを変更しました。ほかの端末のログインは終了しました。",
+        "others" => "ほかの端末のログインをすべて終了しました。",
         "2fa_none" => {
             "2段階認証を使わない設定にしました。設定はアカウント設定からいつでも変えられます。"
         }

@@ -547,9 +547,72 @@ pub fn AccountPage() -> impl IntoView {
                     </form>
                     <p class="hint">"変更すると、ほかの端末でのログインは終了します。"</p>
                 </section>
+                <section class="card">
+                    <h2>"ログイン中の端末"</h2>
+                    <SessionList />
+                    <form method="post" action="/auth/sessions/end-others">
+                        <Csrf token=s.csrf.clone() />
+                        <button type="submit">"ほかの端末をすべてログアウトする"</button>
+                    </form>
+                    <p class="hint">
+                        "心当たりのない端末があるときや、スマートフォンをなくしたときにお使いください。"
+                    </p>
+                </section>
             }
                 .into_any()
         })}
+    }
+}
+
+/// One live session of the signed-in user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub current: bool,
+    /// Asia/Tokyo.
+    pub signed_in: String,
+    pub last_seen: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// The signed-in user's live sessions, newest first.
+#[server(prefix = "/_app", endpoint = "my_sessions")]
+pub async fn my_sessions() -> Result<Vec<SessionView>, ServerFnError> {
+    server::my_sessions().await
+}
+
+#[component]
+fn SessionList() -> impl IntoView {
+    let sessions = Resource::new_blocking(|| (), |()| my_sessions());
+    view! {
+        <Suspense fallback=|| view! { <p>"読み込み中…"</p> }>
+            {move || Suspend::new(async move {
+                let list = sessions.await.unwrap_or_default();
+                view! {
+                    <ul class="sessions">
+                        {list
+                            .into_iter()
+                            .map(|s| {
+                                view! {
+                                    <li data-current=s.current.to_string()>
+                                        <strong>
+                                            {if s.current { "この端末" } else { "ほかの端末" }}
+                                        </strong>
+                                        " ログイン "
+                                        {s.signed_in}
+                                        "、最終利用 "
+                                        {s.last_seen}
+                                        {s.ip.map(|ip| format!("（{ip}）"))}
+                                        <br />
+                                        <small>{s.user_agent}</small>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                }
+            })}
+        </Suspense>
     }
 }
 
@@ -591,6 +654,54 @@ mod server {
 
     use super::NewAuthenticator;
     use crate::tenant::caller_at;
+
+    #[derive(Deserialize)]
+    struct SessionRow {
+        id_hash: String,
+        created_at: f64,
+        last_seen_at: f64,
+        ip: Option<String>,
+        user_agent: Option<String>,
+    }
+
+    pub async fn my_sessions() -> Result<Vec<super::SessionView>, ServerFnError> {
+        let (caller, _) = caller_at(&[Stage::Full])?;
+        let env =
+            use_context::<worker::Env>().ok_or_else(|| ServerFnError::new("no worker env"))?;
+        let account = caller.account_id.clone();
+        let rows: Vec<SessionRow> = SendFuture::new(async move {
+            env.d1("DB")?
+                .prepare(
+                    "SELECT id_hash, created_at, last_seen_at, ip, user_agent FROM sessions \
+                     WHERE account_id = ?1 AND stage = 'full' AND revoked_at IS NULL \
+                       AND expires_at > ?2 ORDER BY last_seen_at DESC LIMIT 20",
+                )
+                .bind(&[
+                    account.as_str().into(),
+                    (Utc::now().timestamp_millis() as f64).into(),
+                ])?
+                .all()
+                .await?
+                .results()
+        })
+        .await
+        .map_err(storage)?;
+        let shown = |ms: f64| {
+            crate::d1::time(ms)
+                .map(domain::jst::format_minute)
+                .unwrap_or_default()
+        };
+        Ok(rows
+            .into_iter()
+            .map(|r| super::SessionView {
+                current: r.id_hash == caller.session,
+                signed_in: shown(r.created_at),
+                last_seen: shown(r.last_seen_at),
+                ip: r.ip,
+                user_agent: r.user_agent,
+            })
+            .collect())
+    }
 
     /// A QR code stays the same while the page is reloaded within this time.
     const REUSE_PENDING_MS: f64 = 10.0 * 60.0 * 1000.0;

@@ -84,6 +84,7 @@ fn event_label(event: &str) -> &str {
         "signin.password_ok" => "パスワード確認（次の手順へ）",
         "signin.failure" => "ログイン失敗",
         "signout" => "ログアウト",
+        "signout.others" => "ほかの端末をすべてログアウト",
         "password.changed" => "パスワード変更",
         "password.change_failed" => "パスワード変更の失敗",
         "password.reauth" => "パスワードの再確認",

@@ -168,6 +168,7 @@ fn router(
         .route("/auth/verify/resend", post(signin::resend))
         .route("/auth/logout", post(signin::logout))
         .route("/auth/password", post(signin::change_password))
+        .route("/auth/sessions/end-others", post(signin::end_others))
         .leptos_routes_with_context(&options, routes, with_env.clone(), page.clone())
         .fallback(leptos_axum::render_app_async_with_context(with_env, page))
         .layer(axum::Extension(env))

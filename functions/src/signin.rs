@@ -1404,3 +1404,37 @@ pub async fn change_password(
     .await;
     result.unwrap_or_else(|e| unavailable("/account", e))
 }
+
+/// Ends every other session of the signed-in user (アカウント設定: a lost phone, a shared PC).
+#[worker::send]
+pub async fn end_others(
+    Extension(env): Extension<Env>,
+    Extension(visitor): Extension<Visitor>,
+    headers: HeaderMap,
+    Form(form): Form<TokenForm>,
+) -> Answer {
+    let caller = match form_caller(
+        &env,
+        &headers,
+        &visitor,
+        &[Stage::Full],
+        &form.csrf,
+        "/account",
+    ) {
+        Ok(c) => c,
+        Err(answer) => return answer,
+    };
+    let origin = origin(&headers);
+    let now = now();
+    let result = async {
+        let db = env.d1("DB")?;
+        db.batch(vec![
+            session::revoke_others(&db, &caller.account_id, Some(&caller.session), now)?,
+            audit::statement(&db, &Entry::by(caller, &origin, "signout.others"), now)?,
+        ])
+        .await?;
+        Ok::<_, AppError>(see_other("/account?done=others"))
+    }
+    .await;
+    result.unwrap_or_else(|e| unavailable("/account", e))
+}
