@@ -28,55 +28,57 @@ pub fn list(mails: &[Mail], messages: &[Message]) -> String {
         mails.len(),
         messages.len()
     );
-    if mails.is_empty() {
-        main.push_str("<p class=\"empty\">まだメールは届いていません。</p>\n");
-    } else {
-        let _ = write!(
-            main,
-            "<p>全{}件（新しい順）</p>\n<table>\n<thead><tr><th>受信日時</th><th>宛先</th>\
-             <th>件名</th></tr></thead>\n<tbody>\n",
-            mails.len()
-        );
-        for mail in mails.iter().rev() {
-            let _ = writeln!(
-                main,
-                "<tr><td data-label=\"受信日時\">{time}</td><td data-label=\"宛先\">{to}</td>\
-                 <td data-label=\"件名\"><a href=\"/emails/{id}\">{subject}</a></td></tr>",
-                time = time_element(mail.received_at),
-                to = escape(&mail.to.join(", ")),
-                id = escape(&mail.id),
-                subject = subject(mail),
-            );
-        }
-        main.push_str("</tbody>\n</table>\n");
-    }
+    let mail_rows = mails.iter().rev().map(|mail| {
+        format!(
+            "<tr><td data-label=\"受信日時\">{time}</td><td data-label=\"宛先\">{to}</td>\
+             <td data-label=\"件名\"><a href=\"/emails/{id}\">{subject}</a></td></tr>",
+            time = time_element(mail.received_at),
+            to = escape(&mail.to.join(", ")),
+            id = escape(&mail.id),
+            subject = subject(mail),
+        )
+    });
+    listing(&mut main, "まだメールは届いていません。", "件名", mail_rows);
     main.push_str("<h2 id=\"sms\">SMS（認証コード）</h2>\n");
-    if messages.is_empty() {
-        main.push_str("<p class=\"empty\">まだ SMS は届いていません。</p>\n");
-    } else {
-        let _ = write!(
-            main,
-            "<p>全{}件（新しい順）</p>\n<table>\n<thead><tr><th>受信日時</th><th>宛先</th>\
-             <th>本文</th></tr></thead>\n<tbody>\n",
-            messages.len()
-        );
-        for message in messages.iter().rev() {
-            let _ = writeln!(
-                main,
-                "<tr><td data-label=\"受信日時\">{time}</td><td data-label=\"宛先\">{to}</td>\
-                 <td data-label=\"本文\" class=\"sms\">{body}</td></tr>",
-                time = time_element(message.received_at),
-                to = escape(&message.to),
-                body = escape(&message.body),
-            );
-        }
-        main.push_str("</tbody>\n</table>\n");
-    }
+    let sms_rows = messages.iter().rev().map(|message| {
+        format!(
+            "<tr><td data-label=\"受信日時\">{time}</td><td data-label=\"宛先\">{to}</td>\
+             <td data-label=\"本文\" class=\"sms\">{body}</td></tr>",
+            time = time_element(message.received_at),
+            to = escape(&message.to),
+            body = escape(&message.body),
+        )
+    });
+    listing(&mut main, "まだ SMS は届いていません。", "本文", sms_rows);
     layout(
         TITLE,
         "<meta http-equiv=\"refresh\" content=\"5\">\n",
         &main,
     )
+}
+
+/// A table of received items, newest first (`rows`, already rendered), or `empty` when
+/// there are none. The third column is `third` (件名 / 本文).
+fn listing(
+    main: &mut String,
+    empty: &str,
+    third: &str,
+    rows: impl ExactSizeIterator<Item = String>,
+) {
+    if rows.len() == 0 {
+        let _ = writeln!(main, "<p class=\"empty\">{empty}</p>");
+        return;
+    }
+    let _ = write!(
+        main,
+        "<p>全{}件（新しい順）</p>\n<table>\n<thead><tr><th>受信日時</th><th>宛先</th>\
+         <th>{third}</th></tr></thead>\n<tbody>\n",
+        rows.len()
+    );
+    for row in rows {
+        let _ = writeln!(main, "{row}");
+    }
+    main.push_str("</tbody>\n</table>\n");
 }
 
 /// One mail: its envelope, the text body in a `<pre>` and the HTML body in a sandbox.
