@@ -191,8 +191,6 @@ mod server {
     use domain::offline::{DEFAULT_THRESHOLD, status};
     use leptos::prelude::*;
     use serde::Deserialize;
-    use worker::Env;
-    use worker::send::SendFuture;
 
     use super::{Appliance, CustomerAppliances};
 
@@ -205,9 +203,8 @@ mod server {
 
     pub async fn list(requested: Option<String>) -> Result<CustomerAppliances, ServerFnError> {
         let (_, customer) = crate::tenant::page_customer(requested).await?;
-        let env = use_context::<Env>().ok_or_else(|| ServerFnError::new("no worker env"))?;
         let id = customer.id.clone();
-        let rows: Vec<Row> = SendFuture::new(async move {
+        let rows: Vec<Row> = crate::tenant::with_env("list appliances", |env| async move {
             env.d1("DB")?
                 .prepare(
                     "SELECT id, name, last_seen_at FROM devices \
@@ -218,11 +215,7 @@ mod server {
                 .await?
                 .results()
         })
-        .await
-        .map_err(|e| {
-            worker::console_error!("list appliances: {e}");
-            ServerFnError::new("storage unavailable")
-        })?;
+        .await?;
         let now = Utc::now();
         let appliances = rows
             .into_iter()

@@ -146,6 +146,38 @@ pub fn LoginPage() -> impl IntoView {
     }
 }
 
+/// A new password and its confirmation (first sign-in, password change), with the
+/// length the domain's rules ask for; the server checks every rule again.
+#[component]
+fn NewPasswordFields() -> impl IntoView {
+    let min = domain::account::MIN_PASSWORD_CHARS;
+    view! {
+        <label>
+            "新しいパスワード"
+            <input
+                name="password"
+                type="password"
+                autocomplete="new-password"
+                required
+                minlength=min.to_string()
+            />
+            <small>
+                {format!("{min}文字以上。ユーザIDを含むもの、よく使われるものは使えません。")}
+            </small>
+        </label>
+        <label>
+            "新しいパスワード（確認）"
+            <input
+                name="password_confirm"
+                type="password"
+                autocomplete="new-password"
+                required
+                minlength=min.to_string()
+            />
+        </label>
+    }
+}
+
 #[component]
 pub fn SetupPage() -> impl IntoView {
     view! {
@@ -172,29 +204,7 @@ pub fn SetupPage() -> impl IntoView {
                             />
                             <small>"4〜32文字。半角英数字と . _ @ - が使えます。"</small>
                         </label>
-                        <label>
-                            "新しいパスワード"
-                            <input
-                                name="password"
-                                type="password"
-                                autocomplete="new-password"
-                                required
-                                minlength="12"
-                            />
-                            <small>
-                                "12文字以上。ユーザIDを含むもの、よく使われるものは使えません。"
-                            </small>
-                        </label>
-                        <label>
-                            "新しいパスワード（確認）"
-                            <input
-                                name="password_confirm"
-                                type="password"
-                                autocomplete="new-password"
-                                required
-                                minlength="12"
-                            />
-                        </label>
+                        <NewPasswordFields />
                         <button type="submit" class="primary">"設定する"</button>
                     </form>
                 }
@@ -488,8 +498,12 @@ pub fn AccountPage() -> impl IntoView {
                 return view! { <LoadError /> }.into_any();
             };
             let factor = match me.second_factor.as_deref() {
-                Some("totp") => "認証アプリ".to_owned(),
-                Some("sms") => format!("SMS（{}）", me.phone.clone().unwrap_or_default()),
+                Some(f @ "totp") => domain::access::factor_label(f).to_owned(),
+                Some(f @ "sms") => format!(
+                    "{}（{}）",
+                    domain::access::factor_label(f),
+                    me.phone.clone().unwrap_or_default()
+                ),
                 _ => "利用していません".to_owned(),
             };
             view! {
@@ -523,26 +537,7 @@ pub fn AccountPage() -> impl IntoView {
                                 required
                             />
                         </label>
-                        <label>
-                            "新しいパスワード"
-                            <input
-                                name="password"
-                                type="password"
-                                autocomplete="new-password"
-                                required
-                                minlength="12"
-                            />
-                        </label>
-                        <label>
-                            "新しいパスワード（確認）"
-                            <input
-                                name="password_confirm"
-                                type="password"
-                                autocomplete="new-password"
-                                required
-                                minlength="12"
-                            />
-                        </label>
+                        <NewPasswordFields />
                         <button type="submit" class="primary">"変更する"</button>
                     </form>
                     <p class="hint">"変更すると、ほかの端末でのログインは終了します。"</p>
@@ -650,10 +645,9 @@ mod server {
     use domain::totp;
     use leptos::prelude::*;
     use serde::Deserialize;
-    use worker::send::SendFuture;
 
     use super::NewAuthenticator;
-    use crate::tenant::caller_at;
+    use crate::tenant::{caller_at, with_env};
 
     #[derive(Deserialize)]
     struct SessionRow {
@@ -666,10 +660,8 @@ mod server {
 
     pub async fn my_sessions() -> Result<Vec<super::SessionView>, ServerFnError> {
         let (caller, _) = caller_at(&[Stage::Full])?;
-        let env =
-            use_context::<worker::Env>().ok_or_else(|| ServerFnError::new("no worker env"))?;
         let account = caller.account_id.clone();
-        let rows: Vec<SessionRow> = SendFuture::new(async move {
+        let rows: Vec<SessionRow> = with_env("sessions", |env| async move {
             env.d1("DB")?
                 .prepare(
                     "SELECT id_hash, created_at, last_seen_at, ip, user_agent FROM sessions \
@@ -684,8 +676,7 @@ mod server {
                 .await?
                 .results()
         })
-        .await
-        .map_err(storage)?;
+        .await?;
         let shown = |ms: f64| {
             crate::d1::time(ms)
                 .map(domain::jst::format_minute)
@@ -703,14 +694,6 @@ mod server {
             .collect())
     }
 
-    /// A QR code stays the same while the page is reloaded within this time.
-    const REUSE_PENDING_MS: f64 = 10.0 * 60.0 * 1000.0;
-
-    fn storage(e: worker::Error) -> ServerFnError {
-        worker::console_error!("sign-in page: {e}");
-        ServerFnError::new("storage unavailable")
-    }
-
     #[derive(Deserialize)]
     struct Pending {
         totp_pending: Option<String>,
@@ -719,12 +702,10 @@ mod server {
 
     pub async fn totp_setup() -> Result<NewAuthenticator, ServerFnError> {
         let (caller, csrf) = caller_at(&[Stage::Choose, Stage::Full])?;
-        let env =
-            use_context::<worker::Env>().ok_or_else(|| ServerFnError::new("no worker env"))?;
         let mut fresh = [0u8; totp::SECRET_BYTES];
         getrandom::fill(&mut fresh).map_err(|e| ServerFnError::new(e.to_string()))?;
         let account = caller.account_id.clone();
-        let secret = SendFuture::new(async move {
+        let secret = with_env("new authenticator", |env| async move {
             let db = env.d1("DB")?;
             let now = Utc::now().timestamp_millis() as f64;
             let pending = db
@@ -733,7 +714,7 @@ mod server {
                 .first::<Pending>(None)
                 .await?;
             let reuse = pending.and_then(|p| match (p.totp_pending, p.totp_pending_at) {
-                (Some(s), Some(at)) if now - at < REUSE_PENDING_MS => {
+                (Some(s), Some(at)) if now - at < totp::PENDING_REUSE.num_milliseconds() as f64 => {
                     crate::sealing::open_totp(&env, &account, &s)
                 }
                 _ => None,
@@ -750,8 +731,7 @@ mod server {
                 .await?;
             Ok(secret)
         })
-        .await
-        .map_err(storage)?;
+        .await?;
         let uri = totp::otpauth_uri(&secret, &caller.login_id, "見守り");
         Ok(NewAuthenticator {
             csrf,
@@ -768,9 +748,7 @@ mod server {
 
     pub async fn recovery_codes() -> Result<Vec<String>, ServerFnError> {
         let (caller, _) = caller_at(&[Stage::Full])?;
-        let env =
-            use_context::<worker::Env>().ok_or_else(|| ServerFnError::new("no worker env"))?;
-        let reveal = SendFuture::new(async move {
+        let reveal = with_env("recovery codes", |env| async move {
             let db = env.d1("DB")?;
             // Read and clear in one transaction: the codes are shown a single time.
             let id = caller.session.as_str();
@@ -787,8 +765,7 @@ mod server {
                 None => Ok(None),
             }
         })
-        .await
-        .map_err(storage)?;
+        .await?;
         Ok(reveal
             .and_then(|r| r.recovery_reveal)
             .and_then(|r| serde_json::from_str(&r).ok())

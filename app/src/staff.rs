@@ -157,34 +157,65 @@ pub fn AuditPage() -> impl IntoView {
     }
 }
 
+/// One audit-log entry as stored (`at` in epoch milliseconds).
+#[cfg(feature = "ssr")]
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct AuditRecord {
+    pub at: f64,
+    pub event: String,
+    pub account_id: Option<String>,
+    pub customer_id: Option<String>,
+    pub reseller_id: Option<String>,
+    pub token_id: Option<String>,
+    pub login_id: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub detail: Option<String>,
+}
+
+/// The newest `limit` audit entries, optionally of one customer or one account; read by
+/// the operator's page and by `GET /api/v1/admin/audit`.
+#[cfg(feature = "ssr")]
+pub async fn audit_records(
+    db: &worker::D1Database,
+    customer: Option<&str>,
+    account: Option<&str>,
+    limit: u32,
+) -> worker::Result<Vec<AuditRecord>> {
+    use wasm_bindgen::JsValue;
+    let opt = |v: Option<&str>| v.map_or(JsValue::NULL, JsValue::from);
+    crate::d1::named(
+        db,
+        "SELECT at, event, account_id, customer_id, reseller_id, token_id, login_id, ip, \
+           user_agent, detail \
+         FROM audit_log WHERE (:customer IS NULL OR customer_id = :customer) \
+           AND (:account IS NULL OR account_id = :account) \
+         ORDER BY at DESC, id DESC LIMIT :limit",
+        &[
+            ("customer", &opt(customer)),
+            ("account", &opt(account)),
+            ("limit", &JsValue::from(limit)),
+        ],
+    )?
+    .all()
+    .await?
+    .results()
+}
+
 #[cfg(feature = "ssr")]
 mod server {
     use domain::access::Scope;
     use leptos::prelude::*;
-    use serde::Deserialize;
-    use worker::send::SendFuture;
 
     use super::{AuditEntry, CustomerSummary};
-    use crate::tenant::{not_found, signed_in, visible_customers};
-
-    fn env() -> Result<worker::Env, ServerFnError> {
-        use_context::<worker::Env>().ok_or_else(|| ServerFnError::new("no worker env"))
-    }
-
-    fn storage(e: worker::Error) -> ServerFnError {
-        worker::console_error!("staff page: {e}");
-        ServerFnError::new("storage unavailable")
-    }
+    use crate::tenant::{not_found, signed_in, visible_customers, with_env};
 
     pub async fn customers() -> Result<Vec<CustomerSummary>, ServerFnError> {
         let (caller, _) = signed_in()?;
-        let env = env()?;
-        let list = SendFuture::new(async move {
-            let db = env.d1("DB")?;
-            visible_customers(&db, &caller.scope).await
+        let list = with_env("customers", |env| async move {
+            visible_customers(&env.d1("DB")?, &caller.scope).await
         })
-        .await
-        .map_err(storage)?;
+        .await?;
         Ok(list
             .into_iter()
             .map(|c| CustomerSummary {
@@ -194,37 +225,15 @@ mod server {
             .collect())
     }
 
-    #[derive(Deserialize)]
-    struct Row {
-        at: f64,
-        event: String,
-        login_id: Option<String>,
-        account_id: Option<String>,
-        customer_id: Option<String>,
-        token_id: Option<String>,
-        ip: Option<String>,
-        user_agent: Option<String>,
-        detail: Option<String>,
-    }
-
     pub async fn audit() -> Result<Vec<AuditEntry>, ServerFnError> {
         let (caller, _) = signed_in()?;
         if caller.scope != Scope::Operator {
             return Err(not_found());
         }
-        let env = env()?;
-        let rows: Vec<Row> = SendFuture::new(async move {
-            env.d1("DB")?
-                .prepare(
-                    "SELECT at, event, login_id, account_id, customer_id, token_id, ip, user_agent, detail \
-                     FROM audit_log ORDER BY at DESC, id DESC LIMIT 200",
-                )
-                .all()
-                .await?
-                .results()
+        let rows = with_env("audit log", |env| async move {
+            super::audit_records(&env.d1("DB")?, None, None, 200).await
         })
-        .await
-        .map_err(storage)?;
+        .await?;
         Ok(rows
             .into_iter()
             .map(|r| AuditEntry {

@@ -83,6 +83,9 @@ pub fn not_found() -> ServerFnError {
 pub struct CustomerRef {
     pub id: String,
     pub name: String,
+    /// When the contract ended (epoch ms); such a customer gets no new appliances or
+    /// accounts.
+    pub contract_ended_at: Option<f64>,
 }
 
 /// The customer `customer`, if it exists and `scope` may see it.
@@ -91,7 +94,9 @@ pub async fn visible_customer(
     scope: &Scope,
     customer: &str,
 ) -> worker::Result<Option<CustomerRef>> {
-    let sql = format!("SELECT id, name FROM customers WHERE id IN ({VISIBLE_CUSTOMER})");
+    let sql = format!(
+        "SELECT id, name, contract_ended_at FROM customers WHERE id IN ({VISIBLE_CUSTOMER})"
+    );
     let [role, id] = scope_values(scope);
     let customer = JsValue::from(customer);
     named(
@@ -106,7 +111,7 @@ pub async fn visible_customer(
 /// Every customer `scope` may see, by name.
 pub async fn visible_customers(db: &D1Database, scope: &Scope) -> worker::Result<Vec<CustomerRef>> {
     let sql = format!(
-        "SELECT id, name FROM customers WHERE id IN ({VISIBLE_CUSTOMERS}) ORDER BY name, id"
+        "SELECT id, name, contract_ended_at FROM customers WHERE id IN ({VISIBLE_CUSTOMERS}) ORDER BY name, id"
     );
     let [role, id] = scope_values(scope);
     named(db, &sql, &[("role", &role), ("scope", &id)])?
@@ -120,27 +125,39 @@ pub fn scope_values(scope: &Scope) -> [JsValue; 2] {
     [JsValue::from(scope.role()), JsValue::from(scope.scope_id())]
 }
 
+/// Runs `work` with the Worker's environment for a server function: D1's futures are not
+/// `Send`, which server functions require, and a storage failure is logged (`what` names
+/// the work) and answered as a bare error.
+pub async fn with_env<T, Fut>(
+    what: &'static str,
+    work: impl FnOnce(worker::Env) -> Fut,
+) -> Result<T, ServerFnError>
+where
+    Fut: std::future::Future<Output = worker::Result<T>> + 'static,
+    T: 'static,
+{
+    let env = use_context::<worker::Env>().ok_or_else(|| ServerFnError::new("no worker env"))?;
+    SendFuture::new(work(env)).await.map_err(|e| {
+        worker::console_error!("{what}: {e}");
+        ServerFnError::new("storage unavailable")
+    })
+}
+
 /// The customer a portal page shows: the one asked for (staff), or the caller's own
 /// company when none is named (a customer admin). `Err` is the 404 to answer.
 pub async fn page_customer(
     requested: Option<String>,
 ) -> Result<(Caller, CustomerRef), ServerFnError> {
     let (caller, _) = signed_in()?;
-    let env = use_context::<worker::Env>().ok_or_else(|| ServerFnError::new("no worker env"))?;
     let wanted = match requested.or_else(|| caller.scope.own_customer().map(str::to_owned)) {
         Some(c) => c,
         None => return Err(not_found()),
     };
     let scope = caller.scope.clone();
-    let found = SendFuture::new(async move {
-        let db = env.d1("DB")?;
-        visible_customer(&db, &scope, &wanted).await
+    let found = with_env("visible customer", |env| async move {
+        visible_customer(&env.d1("DB")?, &scope, &wanted).await
     })
-    .await
-    .map_err(|e| {
-        worker::console_error!("visible customer: {e}");
-        ServerFnError::new("storage unavailable")
-    })?;
+    .await?;
     match found {
         Some(c) => Ok((caller, c)),
         None => Err(not_found()),

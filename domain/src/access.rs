@@ -60,6 +60,16 @@ impl Scope {
         }
     }
 
+    /// Whether this caller manages reseller `reseller` (its staff accounts): the operator
+    /// and that reseller only. Customers are reached through `VISIBLE_CUSTOMER`.
+    pub fn reaches_reseller(&self, reseller: &str) -> bool {
+        match self {
+            Scope::Operator => true,
+            Scope::Reseller(own) => own == reseller,
+            Scope::Customer(_) => false,
+        }
+    }
+
     /// Staff of the operator or a reseller: they pick a customer from a list.
     pub fn is_staff(&self) -> bool {
         !matches!(self, Scope::Customer(_))
@@ -121,6 +131,30 @@ impl Stage {
         })
     }
 
+    /// Where a sign-in continues once the password is accepted: a temporary password
+    /// leads to 初回設定, a chosen second factor (`totp`, `sms`) to the code, `none` to
+    /// the portal, and no choice yet to choosing one.
+    pub fn after_password(temporary: bool, second_factor: Option<&str>) -> Stage {
+        if temporary {
+            return Stage::Setup;
+        }
+        match second_factor {
+            Some("totp" | "sms") => Stage::Verify,
+            Some(_) => Stage::Full,
+            None => Stage::Choose,
+        }
+    }
+
+    /// The step in Japanese, as the audit log shows it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Stage::Setup => "初回設定",
+            Stage::Choose => "2段階認証の選択",
+            Stage::Verify => "確認コードの入力",
+            Stage::Full => "ログイン完了",
+        }
+    }
+
     /// The page that continues sign-in from this stage.
     pub fn home(self) -> &'static str {
         match self {
@@ -129,6 +163,18 @@ impl Stage {
             Stage::Verify => "/login/verify",
             Stage::Full => "/",
         }
+    }
+}
+
+/// A second factor (`accounts.second_factor`, or how a sign-in was completed) in
+/// Japanese.
+pub fn factor_label(factor: &str) -> &str {
+    match factor {
+        "totp" => "認証アプリ",
+        "sms" => "SMS",
+        "none" => "利用しない",
+        "recovery code" => "リカバリーコード",
+        other => other,
     }
 }
 
@@ -261,6 +307,23 @@ mod tests {
             gate("/setup/totp", Some((Stage::Full, &scope))),
             Gate::Allow
         );
+    }
+
+    #[test]
+    fn the_password_leads_to_the_next_step() {
+        assert_eq!(Stage::after_password(true, Some("totp")), Stage::Setup);
+        assert_eq!(Stage::after_password(false, Some("totp")), Stage::Verify);
+        assert_eq!(Stage::after_password(false, Some("sms")), Stage::Verify);
+        assert_eq!(Stage::after_password(false, Some("none")), Stage::Full);
+        assert_eq!(Stage::after_password(false, None), Stage::Choose);
+    }
+
+    #[test]
+    fn resellers_are_reached_by_the_operator_and_themselves() {
+        assert!(Scope::Operator.reaches_reseller("r1"));
+        assert!(Scope::Reseller("r1".into()).reaches_reseller("r1"));
+        assert!(!Scope::Reseller("r2".into()).reaches_reseller("r1"));
+        assert!(!Scope::Customer("c".into()).reaches_reseller("r1"));
     }
 
     #[test]

@@ -16,6 +16,13 @@ pub const SECRET_BYTES: usize = 20;
 pub const STEP_SECONDS: i64 = 30;
 pub const DIGITS: usize = 6;
 
+/// A seed shown as a QR code may be confirmed for this long after it was made…
+pub const PENDING_TTL: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
+/// …and reloading the page within this time shows the same seed (not a new one the
+/// user's app has never seen). Shorter than `PENDING_TTL`, so a shown seed can always
+/// still be confirmed.
+pub const PENDING_REUSE: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
 /// RFC 4648 base32, the encoding of otpauth URIs and of keys typed into apps.
 const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 

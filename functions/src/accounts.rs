@@ -44,38 +44,7 @@ pub async fn create_for_customer(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    let caller = api_caller(
-        &headers,
-        &env,
-        &Method::POST,
-        "/api/v1/admin/customers/{id}/accounts",
-    )
-    .await?;
-    require_json(&headers)?;
-    let email = parse_new_account(&body)?;
-    let db = env.d1("DB")?;
-    let customer = visible_customer(&db, &caller.scope, &customer_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    // Like appliances: no new accounts for a customer whose contract has ended.
-    let ended = db
-        .prepare("SELECT 1 AS ended FROM customers WHERE id = ?1 AND contract_ended_at IS NOT NULL")
-        .bind(&[customer.id.as_str().into()])?
-        .first::<serde_json::Value>(None)
-        .await?;
-    if ended.is_some() {
-        return Err(AppError::ContractEnded);
-    }
-    issue(
-        &env,
-        &db,
-        &caller,
-        &headers,
-        Owner::Customer(customer.id),
-        &customer.name,
-        email,
-    )
-    .await
+    create(&env, &headers, &body, Owner::Customer(customer_id)).await
 }
 
 /// `POST /api/v1/admin/resellers/{reseller_id}/accounts` `{"email"}`: a reseller's
@@ -87,29 +56,7 @@ pub async fn create_for_reseller(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    let caller = api_caller(
-        &headers,
-        &env,
-        &Method::POST,
-        "/api/v1/admin/resellers/{id}/accounts",
-    )
-    .await?;
-    require_json(&headers)?;
-    let email = parse_new_account(&body)?;
-    let db = env.d1("DB")?;
-    let name = reseller_name(&db, &caller.scope, &reseller_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    issue(
-        &env,
-        &db,
-        &caller,
-        &headers,
-        Owner::Reseller(reseller_id),
-        &name,
-        email,
-    )
-    .await
+    create(&env, &headers, &body, Owner::Reseller(reseller_id)).await
 }
 
 /// `POST /api/v1/admin/operator/accounts` `{"email"}`: operator staff (operator only).
@@ -119,27 +66,45 @@ pub async fn create_for_operator(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    let caller = api_caller(
-        &headers,
-        &env,
-        &Method::POST,
-        "/api/v1/admin/operator/accounts",
-    )
-    .await?;
-    caller.operator()?;
-    require_json(&headers)?;
-    let email = parse_new_account(&body)?;
+    create(&env, &headers, &body, Owner::Operator).await
+}
+
+/// Authenticates, checks that the caller reaches `owner` (404 if not; 403 for a customer
+/// whose contract has ended, like appliances), then issues the account.
+async fn create(
+    env: &Env,
+    headers: &HeaderMap,
+    body: &[u8],
+    owner: Owner,
+) -> Result<Response, AppError> {
+    let route = match owner {
+        Owner::Operator => "/api/v1/admin/operator/accounts",
+        Owner::Reseller(_) => "/api/v1/admin/resellers/{id}/accounts",
+        Owner::Customer(_) => "/api/v1/admin/customers/{id}/accounts",
+    };
+    let caller = api_caller(headers, env, &Method::POST, route).await?;
+    if let Owner::Operator = owner {
+        caller.operator()?;
+    }
+    require_json(headers)?;
+    let email = parse_new_account(body)?;
     let db = env.d1("DB")?;
-    issue(
-        &env,
-        &db,
-        &caller,
-        &headers,
-        Owner::Operator,
-        "見守りサービス運営",
-        email,
-    )
-    .await
+    let to_whom = match &owner {
+        Owner::Operator => "見守りサービス運営".to_owned(),
+        Owner::Reseller(id) => reseller_name(&db, &caller.scope, id)
+            .await?
+            .ok_or(AppError::NotFound)?,
+        Owner::Customer(id) => {
+            let customer = visible_customer(&db, &caller.scope, id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            if customer.contract_ended_at.is_some() {
+                return Err(AppError::ContractEnded);
+            }
+            customer.name
+        }
+    };
+    issue(env, &db, &caller, headers, owner, &to_whom, email).await
 }
 
 #[derive(Deserialize)]
@@ -152,12 +117,7 @@ async fn reseller_name(
     scope: &Scope,
     reseller: &str,
 ) -> Result<Option<String>, AppError> {
-    let allowed = match scope {
-        Scope::Operator => true,
-        Scope::Reseller(own) => own == reseller,
-        Scope::Customer(_) => false,
-    };
-    if !allowed {
+    if !scope.reaches_reseller(reseller) {
         return Ok(None);
     }
     Ok(db
@@ -322,7 +282,7 @@ async fn managed_account(
     .ok_or(AppError::NotFound)?;
     let allowed = match (&caller.scope, &scope) {
         (Scope::Operator, _) => true,
-        (Scope::Reseller(mine), Scope::Reseller(theirs)) => mine == theirs,
+        (by, Scope::Reseller(theirs)) => by.reaches_reseller(theirs),
         (by, Scope::Customer(c)) => visible_customer(db, by, c).await?.is_some(),
         _ => false,
     };
@@ -590,20 +550,6 @@ pub struct AuditQuery {
     account_id: Option<String>,
 }
 
-#[derive(Deserialize, serde::Serialize)]
-pub struct AuditRow {
-    at: f64,
-    event: String,
-    account_id: Option<String>,
-    customer_id: Option<String>,
-    reseller_id: Option<String>,
-    token_id: Option<String>,
-    login_id: Option<String>,
-    ip: Option<String>,
-    user_agent: Option<String>,
-    detail: Option<String>,
-}
-
 /// `GET /api/v1/admin/audit?limit=&customer_id=&account_id=` → 200 `{"entries": […]}`,
 /// newest first (operator only).
 #[worker::send]
@@ -623,22 +569,13 @@ pub async fn audit_log(
         })?,
     }
     .clamp(1, 1000);
-    let opt = |v: &Option<String>| v.as_deref().map_or(JsValue::NULL, JsValue::from);
-    let rows: Vec<AuditRow> = named(
+    let rows = app::staff::audit_records(
         &db,
-        "SELECT at, event, account_id, customer_id, reseller_id, token_id, login_id, ip, user_agent, detail \
-         FROM audit_log WHERE (:customer IS NULL OR customer_id = :customer) \
-           AND (:account IS NULL OR account_id = :account) \
-         ORDER BY at DESC, id DESC LIMIT :limit",
-        &[
-            ("customer", &opt(&q.customer_id)),
-            ("account", &opt(&q.account_id)),
-            ("limit", &JsValue::from(limit)),
-        ],
-    )?
-    .all()
-    .await?
-    .results()?;
+        q.customer_id.as_deref(),
+        q.account_id.as_deref(),
+        limit,
+    )
+    .await?;
     let entries: Vec<_> = rows
         .into_iter()
         .map(|r| {

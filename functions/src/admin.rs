@@ -90,11 +90,6 @@ pub async fn create_customer(
 }
 
 #[derive(Deserialize)]
-struct CustomerRow {
-    contract_ended_at: Option<f64>,
-}
-
-#[derive(Deserialize)]
 struct OwnerRow {
     customer_id: String,
 }
@@ -121,16 +116,7 @@ pub async fn create_device(
     let new = parse_new_device(&body)?;
     let db = env.d1("DB")?;
     // Outside the caller's scope is the same 404 as not existing.
-    if app::tenant::visible_customer(&db, &caller.scope, &customer_id)
-        .await?
-        .is_none()
-    {
-        return Err(AppError::NotFound);
-    }
-    let customer = db
-        .prepare("SELECT contract_ended_at FROM customers WHERE id = ?1")
-        .bind(&[customer_id.as_str().into()])?
-        .first::<CustomerRow>(None)
+    let customer = app::tenant::visible_customer(&db, &caller.scope, &customer_id)
         .await?
         .ok_or(AppError::NotFound)?;
     if customer.contract_ended_at.is_some() {

@@ -342,14 +342,12 @@ pub async fn send(
         return Ok(false);
     }
     let api = MailApi::from_env(env);
-    let body = json!({
-        "from": api.from,
-        "to": recipients,
-        "subject": m.subject.unwrap_or_default(),
-        "text": m.text.unwrap_or_default(),
-        "html": m.html.unwrap_or_default(),
-    });
-    let outcome = post(&api, mail_id, &body.to_string()).await;
+    let mail = Mail {
+        subject: m.subject.unwrap_or_default(),
+        text: m.text.unwrap_or_default(),
+        html: m.html.unwrap_or_default(),
+    };
+    let outcome = post(&api, mail_id, &request_body(&api, &recipients, &mail)).await;
     let attempts = m.attempts as u32 + 1;
     match outcome {
         Ok(()) => {
@@ -387,14 +385,19 @@ pub async fn send(
 /// means (for credentials: the account is not issued and the API answers 503).
 pub async fn send_now(env: &Env, key: &str, to: &[&str], mail: &Mail) -> Result<(), String> {
     let api = MailApi::from_env(env);
-    let body = json!({
+    post(&api, key, &request_body(&api, to, mail)).await
+}
+
+/// The body of `POST {MAIL_API_URL}/emails` (Resend-shaped, api-v1).
+fn request_body<T: serde::Serialize>(api: &MailApi, to: &[T], mail: &Mail) -> String {
+    json!({
         "from": api.from,
         "to": to,
         "subject": mail.subject,
         "text": mail.text,
         "html": mail.html,
-    });
-    post(&api, key, &body.to_string()).await
+    })
+    .to_string()
 }
 
 /// `POST {MAIL_API_URL}/emails`; any answer but 2xx, or no answer within the timeout, is

@@ -34,29 +34,6 @@ use crate::web::{csrf_ok, origin, see_other, set_cookies};
 
 type Answer = Response<Body>;
 
-/// How the audit log names a sign-in step (details are read by the operator in Japanese).
-fn stage_label(stage: Stage) -> &'static str {
-    match stage {
-        Stage::Setup => "初回設定",
-        Stage::Choose => "2段階認証の選択",
-        Stage::Verify => "確認コードの入力",
-        Stage::Full => "ログイン完了",
-    }
-}
-
-fn factor_label(factor: &str) -> &str {
-    match factor {
-        "totp" => "認証アプリ",
-        "sms" => "SMS",
-        "none" => "利用しない",
-        "recovery code" => "リカバリーコード",
-        other => other,
-    }
-}
-
-/// How long a QR code shown for a new authenticator may be confirmed.
-pub const TOTP_PENDING_TTL: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
-
 fn back(page: &str, code: &str) -> Answer {
     see_other(&format!("{page}?e={code}"))
 }
@@ -123,14 +100,10 @@ impl AccountRow {
 
     /// Where a sign-in continues once the password is accepted.
     fn stage_after_password(&self) -> Stage {
-        if self.temp_expires_at.is_some() {
-            return Stage::Setup;
-        }
-        match self.second_factor.as_deref() {
-            Some("totp" | "sms") => Stage::Verify,
-            Some(_) => Stage::Full,
-            None => Stage::Choose,
-        }
+        Stage::after_password(
+            self.temp_expires_at.is_some(),
+            self.second_factor.as_deref(),
+        )
     }
 }
 
@@ -257,7 +230,7 @@ async fn login_inner(
                 login_id: Some(&account.login_id),
                 scope: Some(scope),
                 origin: Some(origin),
-                detail: Some(format!("次の手順: {}", stage_label(stage))),
+                detail: Some(format!("次の手順: {}", stage.label())),
                 ..Default::default()
             },
             now,
@@ -337,6 +310,29 @@ fn form_caller<'a>(
     Ok(caller)
 }
 
+/// The caller of a form that sets up a second factor (`page`): during the first sign-in,
+/// or later from a session whose password is recent (else back to re-enter it).
+fn factor_caller<'a>(
+    env: &Env,
+    headers: &HeaderMap,
+    visitor: &'a Visitor,
+    token: &str,
+    page: &str,
+) -> Result<&'a Caller, Answer> {
+    let caller = form_caller(
+        env,
+        headers,
+        visitor,
+        &[Stage::Choose, Stage::Full],
+        token,
+        page,
+    )?;
+    if stale(caller, now()) {
+        return Err(back("/setup/2fa", "reauth"));
+    }
+    Ok(caller)
+}
+
 /// The caller of a form if their session is at one of `stages`; the form handler sends
 /// anyone else to where they stand.
 fn at_stage<'a>(visitor: &'a Visitor, stages: &[Stage]) -> Result<&'a Caller, Answer> {
@@ -396,68 +392,55 @@ async fn setup_inner(
     now: DateTime<Utc>,
 ) -> Result<Answer, AppError> {
     let db = env.d1("DB")?;
-    let taken = db
-        .prepare("SELECT 1 AS taken FROM accounts WHERE login_id = ?1 AND id <> ?2")
-        .bind(&[login_id.into(), caller.account_id.as_str().into()])?
-        .first::<serde_json::Value>(None)
-        .await?;
-    if taken.is_some() {
-        return Ok(back("/setup", "login_id_taken"));
-    }
     let hash = password::hash(new_password, random::<{ password::SALT_BYTES }>()?);
-    let results = db
-        .batch(vec![
-            named(
-                &db,
-                "UPDATE accounts SET login_id = :login, password_hash = :hash, temp_expires_at = NULL, \
-                   password_changed_at = :now \
-                 WHERE id = :id AND temp_expires_at IS NOT NULL \
-                   AND NOT EXISTS (SELECT 1 FROM accounts WHERE login_id = :login AND id <> :id)",
-                &[
-                    ("login", &JsValue::from(login_id)),
-                    ("hash", &JsValue::from(hash)),
-                    ("now", &ms(now)),
-                    ("id", &JsValue::from(caller.account_id.as_str())),
-                ],
-            )?,
-            audit::statement(
-                &db,
-                &Entry {
-                    event: "password.changed",
-                    account_id: Some(&caller.account_id),
-                    login_id: Some(login_id),
-                    scope: Some(&caller.scope),
-                    origin: Some(origin),
-                    detail: Some(format!("初回設定（仮ユーザID {} から変更）", caller.login_id)),
-                    ..Default::default()
-                },
-                now,
-            )?,
-        ])
-        .await?;
-    if crate::d1::changes(results.first()) == 0 {
-        // Either the id was taken in the meantime, or this form was sent twice and the
-        // first one already finished: then carry on from where the visitor stands.
-        let done = account_by_id(&db, &caller.account_id)
-            .await?
-            .is_some_and(|a| a.temp_expires_at.is_none());
-        return Ok(if done {
+    // The guard keeps a login id unique and a finished first sign-in finished.
+    let updated = named(
+        &db,
+        "UPDATE accounts SET login_id = :login, password_hash = :hash, temp_expires_at = NULL, \
+           password_changed_at = :now \
+         WHERE id = :id AND temp_expires_at IS NOT NULL \
+           AND NOT EXISTS (SELECT 1 FROM accounts WHERE login_id = :login AND id <> :id)",
+        &[
+            ("login", &JsValue::from(login_id)),
+            ("hash", &JsValue::from(hash)),
+            ("now", &ms(now)),
+            ("id", &JsValue::from(caller.account_id.as_str())),
+        ],
+    )?
+    .run()
+    .await?;
+    let account = account_by_id(&db, &caller.account_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if crate::d1::changes(Some(&updated)) == 0 {
+        // Either the id is taken, or this form was sent twice and the first one already
+        // finished: then carry on from where the visitor stands.
+        return Ok(if account.temp_expires_at.is_none() {
             see_other("/")
         } else {
             back("/setup", "login_id_taken")
         });
     }
-    let account = account_by_id(&db, &caller.account_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
     let stage = account.stage_after_password();
+    let mut entries = vec![Entry {
+        login_id: Some(login_id),
+        detail: Some(format!(
+            "初回設定（仮ユーザID {} から変更）",
+            caller.login_id
+        )),
+        ..Entry::by(caller, origin, "password.changed")
+    }];
     if stage == Stage::Full {
-        let entry = Entry {
+        entries.push(Entry {
             detail: Some("リセット後のパスワードを設定".into()),
             ..Entry::by(caller, origin, "signin.success")
-        };
-        audit::record(&db, &entry, now).await;
+        });
     }
+    let batch = entries
+        .iter()
+        .map(|e| audit::statement(&db, e, now))
+        .collect::<worker::Result<Vec<_>>>()?;
+    db.batch(batch).await?;
     if stage == Stage::Verify
         && let Some(phone) = &account.sms_phone
     {
@@ -634,7 +617,7 @@ async fn choose_none(
         audit::statement(
             &db,
             &Entry {
-                detail: caller.second_factor.as_deref().map(|f| format!("変更前: {}", factor_label(f))),
+                detail: caller.second_factor.as_deref().map(|f| format!("変更前: {}", domain::access::factor_label(f))),
                 ..Entry::by(caller, origin, "second_factor.none")
             },
             now,
@@ -676,20 +659,10 @@ pub async fn confirm_totp(
     headers: HeaderMap,
     Form(form): Form<CodeForm>,
 ) -> Answer {
-    let caller = match form_caller(
-        &env,
-        &headers,
-        &visitor,
-        &[Stage::Choose, Stage::Full],
-        &form.csrf,
-        "/setup/totp",
-    ) {
+    let caller = match factor_caller(&env, &headers, &visitor, &form.csrf, "/setup/totp") {
         Ok(c) => c,
         Err(answer) => return answer,
     };
-    if stale(caller, now()) {
-        return back("/setup/2fa", "reauth");
-    }
     let origin = origin(&headers);
     let now = now();
     let result = async {
@@ -700,7 +673,7 @@ pub async fn confirm_totp(
         let fresh = account
             .totp_pending_at
             .and_then(app::d1::time)
-            .is_some_and(|at| now - at < TOTP_PENDING_TTL);
+            .is_some_and(|at| now - at < totp::PENDING_TTL);
         let pending = account.totp_pending.clone().filter(|_| fresh);
         let secret = pending
             .as_deref()
@@ -923,13 +896,7 @@ async fn check_sms_code(
         .bind(&[account.into(), code_hash.into()])?
         .run()
         .await?;
-    Ok(used
-        .meta()
-        .ok()
-        .flatten()
-        .and_then(|m| m.changes)
-        .unwrap_or(0)
-        == 1)
+    Ok(crate::d1::changes(Some(&used)) == 1)
 }
 
 #[worker::send]
@@ -939,20 +906,10 @@ pub async fn send_phone_code(
     headers: HeaderMap,
     Form(form): Form<PhoneForm>,
 ) -> Answer {
-    let caller = match form_caller(
-        &env,
-        &headers,
-        &visitor,
-        &[Stage::Choose, Stage::Full],
-        &form.csrf,
-        "/setup/sms",
-    ) {
+    let caller = match factor_caller(&env, &headers, &visitor, &form.csrf, "/setup/sms") {
         Ok(c) => c,
         Err(answer) => return answer,
     };
-    if stale(caller, now()) {
-        return back("/setup/2fa", "reauth");
-    }
     let Ok(phone) = onetime::parse_phone(&form.phone) else {
         return back("/setup/sms", "phone");
     };
@@ -981,20 +938,10 @@ pub async fn confirm_sms(
     headers: HeaderMap,
     Form(form): Form<CodeForm>,
 ) -> Answer {
-    let caller = match form_caller(
-        &env,
-        &headers,
-        &visitor,
-        &[Stage::Choose, Stage::Full],
-        &form.csrf,
-        "/setup/sms",
-    ) {
+    let caller = match factor_caller(&env, &headers, &visitor, &form.csrf, "/setup/sms") {
         Ok(c) => c,
         Err(answer) => return answer,
     };
-    if stale(caller, now()) {
-        return back("/setup/2fa", "reauth");
-    }
     let origin = origin(&headers);
     let now = now();
     let result = async {
@@ -1144,14 +1091,7 @@ pub async fn verify(
                         .bind(&[account.id.as_str().into(), (step as f64).into()])?
                         .run()
                         .await?;
-                    if used
-                        .meta()
-                        .ok()
-                        .flatten()
-                        .and_then(|m| m.changes)
-                        .unwrap_or(0)
-                        > 0
-                    {
+                    if crate::d1::changes(Some(&used)) > 0 {
                         how = Some("totp");
                     }
                 }
@@ -1180,14 +1120,7 @@ pub async fn verify(
                 ])?
                 .run()
                 .await?;
-            if used
-                .meta()
-                .ok()
-                .flatten()
-                .and_then(|m| m.changes)
-                .unwrap_or(0)
-                > 0
-            {
+            if crate::d1::changes(Some(&used)) > 0 {
                 how = Some("recovery code");
             }
         }
@@ -1209,7 +1142,7 @@ pub async fn verify(
                 &db,
                 &entry(
                     "signin.success",
-                    Some(format!("2段階目: {}", factor_label(how))),
+                    Some(format!("2段階目: {}", domain::access::factor_label(how))),
                 ),
                 now,
             )?,

@@ -100,14 +100,7 @@ pub async fn reserve(
             }
         };
         let result = statement.run().await?;
-        if result
-            .meta()
-            .ok()
-            .flatten()
-            .and_then(|m| m.changes)
-            .unwrap_or(0)
-            == 1
-        {
+        if crate::d1::changes(Some(&result)) == 1 {
             return Ok(Some(next));
         }
     }

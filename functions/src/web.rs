@@ -67,20 +67,15 @@ fn csrf_token(env: &Env, secret: &str) -> String {
     hex(&mac.finalize().into_bytes())
 }
 
-/// Whether a form's token matches the browser's anti-forgery cookie (constant time).
+/// Whether a form's token matches the browser's anti-forgery cookie (compared in constant
+/// time by `auth::same_secret`).
 pub fn csrf_ok(env: &Env, headers: &HeaderMap, presented: &str) -> bool {
     let cookies = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
     let Some(secret) = session::cookie(cookies, CSRF_COOKIE) else {
         return false;
     };
     let expected = csrf_token(env, secret);
-    !expected.is_empty()
-        && expected.len() == presented.len()
-        && expected
-            .bytes()
-            .zip(presented.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+    !expected.is_empty() && crate::auth::same_secret(&expected, presented)
 }
 
 /// A state-changing request from another site is refused before anything runs. Browsers
