@@ -60,8 +60,8 @@ export async function startStack({ migrate = true, seed = true, vars: extra = {}
   if (migrate) run(['d1', 'migrations', 'apply', 'DB'], state);
   if (migrate && seed) run(['d1', 'execute', 'DB', '--file', join(root, 'scripts', 'seed-demo.sql')], state);
 
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  let port = await freePort();
+  let url = `http://127.0.0.1:${port}`;
   let child;
   let log = '';
 
@@ -101,7 +101,19 @@ export async function startStack({ migrate = true, seed = true, vars: extra = {}
     }
   }
 
-  await launch();
+  // A free port may be taken by another stack between asking and listening: try a new one.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await launch();
+      break;
+    } catch (e) {
+      if (attempt >= 3 || !/EADDRINUSE|[Aa]ddress already in use/.test(log)) throw e;
+      await halt();
+      port = await freePort();
+      url = `http://127.0.0.1:${port}`;
+      log = '';
+    }
+  }
 
   // The settings this stack runs with (OPERATOR_TOKEN and the rest), as a plain object.
   const settings = Object.fromEntries(readFileSync(vars, 'utf8').split('\n')

@@ -14,7 +14,7 @@ use std::process::{Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use fake::{CODE, DEVICE_TOKEN, FakeCloud, OPERATOR_TOKEN, free_port};
+use fake::{CODE, DEVICE_TOKEN, FakeCloud, OPERATOR_TOKEN, Parked};
 use serde_json::Value;
 
 fn agent(args: &[&str]) -> Output {
@@ -168,12 +168,17 @@ fn without_replay_an_old_file_is_skipped_as_too_old() {
 
 #[test]
 fn a_simulation_killed_while_the_cloud_is_down_delivers_its_spool_after_a_restart() {
-    let port = free_port();
     let dir = tempfile::tempdir().unwrap();
     {
-        let cloud = FakeCloud::start_on(port);
+        let cloud = FakeCloud::start();
         assert!(enroll(&cloud.url(), dir.path()).status.success());
     }
+    // From now on the agent's cloud is a port that refuses connections until it listens.
+    let parked = Parked::new();
+    let path = dir.path().join("agent.json");
+    let mut saved: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    saved["url"] = parked.url().into();
+    fs::write(&path, saved.to_string()).unwrap();
     let state = dir.path().to_str().unwrap();
     let spool = dir.path().join("spool");
     let spooled = || -> Vec<String> {
@@ -219,7 +224,7 @@ fn a_simulation_killed_while_the_cloud_is_down_delivers_its_spool_after_a_restar
     assert_eq!(before.len(), 3);
 
     // The cloud is back; a new run that makes no new reports sends what was left.
-    let cloud = FakeCloud::start_on(port);
+    let cloud = parked.listen();
     let out = agent(&[
         "simulate",
         "--state",

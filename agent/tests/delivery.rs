@@ -20,7 +20,7 @@ use agent::send::{self, Backoff, Delivery, End};
 use agent::spool::{self, Entry, Spool};
 use agent::state::Secret;
 use chrono::Utc;
-use fake::{DEVICE_TOKEN, FakeCloud, free_port};
+use fake::{DEVICE_TOKEN, FakeCloud, Parked};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
@@ -30,10 +30,10 @@ const FAST: Backoff = Backoff {
     max: Duration::from_millis(100),
 };
 
-fn delivery(dir: &Path, port: u16) -> Delivery {
+fn delivery(dir: &Path, cloud: &str) -> Delivery {
     Delivery {
         spool: Arc::new(Spool::open(dir).unwrap()),
-        reports_url: format!("http://127.0.0.1:{port}/api/v1/device/reports"),
+        reports_url: format!("{cloud}/api/v1/device/reports"),
         token: Secret::new(DEVICE_TOKEN),
         backoff: FAST,
         http: send::http_client(),
@@ -67,8 +67,8 @@ fn nothing_more() -> mpsc::Receiver<()> {
 #[test]
 fn a_report_spooled_while_the_cloud_is_down_arrives_once_it_is_up_with_the_same_bytes() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let d = delivery(dir.path(), port);
+    let parked = Parked::new();
+    let d = delivery(dir.path(), &parked.url());
     let (entry, bytes) = spool_one(&d.spool, 5);
 
     let sender = {
@@ -80,7 +80,7 @@ fn a_report_spooled_while_the_cloud_is_down_arrives_once_it_is_up_with_the_same_
     assert!(Counters::get(&d.line.counters.retries) >= 2);
     assert_eq!(d.spool.len(), 1);
 
-    let cloud = FakeCloud::start_on(port);
+    let cloud = parked.listen();
     cloud.script(&[(503, None), (429, Some(1))]);
     assert_eq!(sender.join().unwrap(), End::Drained);
 
@@ -111,7 +111,7 @@ fn a_report_spooled_while_the_cloud_is_down_arrives_once_it_is_up_with_the_same_
 fn a_400_is_not_retried_and_the_report_moves_to_rejected_while_the_next_goes_through() {
     let dir = tempfile::tempdir().unwrap();
     let cloud = FakeCloud::start();
-    let d = delivery(dir.path(), cloud.port);
+    let d = delivery(dir.path(), &cloud.url());
     let (bad, _) = spool_one(&d.spool, 1);
     let (good, _) = spool_one(&d.spool, 1);
     cloud.script(&[(400, None)]);
@@ -142,7 +142,7 @@ fn a_400_is_not_retried_and_the_report_moves_to_rejected_while_the_next_goes_thr
 fn an_invalid_report_is_rejected_by_the_clouds_parser_and_set_aside() {
     let dir = tempfile::tempdir().unwrap();
     let cloud = FakeCloud::start();
-    let d = delivery(dir.path(), cloud.port);
+    let d = delivery(dir.path(), &cloud.url());
     // Events a week and a day old: the cloud answers 400 invalid_field at occurred_at.
     let then = Utc::now() - chrono::TimeDelta::days(8);
     let mut report = bench_report(&mut StdRng::seed_from_u64(1), "old", 0, 0, 1, then);
@@ -164,7 +164,7 @@ fn an_invalid_report_is_rejected_by_the_clouds_parser_and_set_aside() {
 fn a_refused_token_stops_sending_and_keeps_the_spool() {
     let dir = tempfile::tempdir().unwrap();
     let cloud = FakeCloud::start();
-    let d = delivery(dir.path(), cloud.port);
+    let d = delivery(dir.path(), &cloud.url());
     spool_one(&d.spool, 1);
     spool_one(&d.spool, 1);
     cloud.script(&[(401, None)]);
@@ -184,8 +184,9 @@ fn a_refused_token_stops_sending_and_keeps_the_spool() {
 #[test]
 fn the_spool_survives_a_stopped_sender_and_a_new_one_delivers_everything_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let first = delivery(dir.path(), port);
+    let parked = Parked::new();
+    let url = parked.url();
+    let first = delivery(dir.path(), &url);
     let (wake_tx, wake_rx) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
     let sender = {
@@ -211,8 +212,8 @@ fn the_spool_survives_a_stopped_sender_and_a_new_one_delivers_everything_exactly
     drop(wake_tx);
 
     // A new agent on the same state directory, the cloud back up.
-    let cloud = FakeCloud::start_on(port);
-    let second = delivery(dir.path(), port);
+    let cloud = parked.listen();
+    let second = delivery(dir.path(), &url);
     assert_eq!(second.spool.len(), 3);
     let (more_tx, more_rx) = mpsc::channel();
     let sender = {

@@ -57,22 +57,37 @@ pub struct FakeCloud {
     thread: Option<JoinHandle<()>>,
 }
 
-/// A port nothing listens on (yet): connecting to it is refused.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// A port that is bound but not listening: connecting to it is refused, as to a cloud
+/// that is down, and no other process can take it meanwhile. [`Parked::listen`] brings
+/// the cloud up on that same port.
+pub struct Parked(socket2::Socket);
+
+impl Parked {
+    pub fn new() -> Parked {
+        let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+            .expect("a socket");
+        let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+        socket.bind(&any.into()).expect("a free port");
+        Parked(socket)
+    }
+
+    pub fn url(&self) -> String {
+        let port = self.0.local_addr().unwrap().as_socket().unwrap().port();
+        format!("http://127.0.0.1:{port}")
+    }
+
+    pub fn listen(self) -> FakeCloud {
+        self.0.listen(128).expect("listening on the parked port");
+        FakeCloud::on(self.0.into())
+    }
 }
 
 impl FakeCloud {
     pub fn start() -> FakeCloud {
-        FakeCloud::start_on(0)
+        FakeCloud::on(TcpListener::bind("127.0.0.1:0").expect("a free port"))
     }
 
-    pub fn start_on(port: u16) -> FakeCloud {
-        let listener = TcpListener::bind(("127.0.0.1", port)).expect("the port is free");
+    fn on(listener: TcpListener) -> FakeCloud {
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
         let store = Arc::new(Mutex::new(Store::default()));
