@@ -183,6 +183,26 @@ test('wrong passwords and unknown ids get the same answer, and five failures loc
   assert.equal(after.location, '/');
 });
 
+test('a password hashed under earlier parameters is rehashed at the next sign-in', async () => {
+  const customer = await newCustomer(stack, '株式会社リハッシュ');
+  const user = await readyUser(stack, accountsOf(customer), { password: 'an-old-Passw0rd-from-2025' });
+  // Made by the reference argon2 CLI with OWASP's m=4096,t=3 setting:
+  // echo -n an-old-Passw0rd-from-2025 | argon2 somesaltsomesalt -id -t 3 -m 12 -p 1 -e
+  const old = '$argon2id$v=19$m=4096,t=3,p=1$c29tZXNhbHRzb21lc2FsdA$6VrOMsgoZf2as8VLFiKOmYWd9OOVF9eXm/AZUoAeR18';
+  stack.sql(`UPDATE accounts SET password_hash = '${old}' WHERE id = '${user.accountId}'`);
+  const wrong = await new Visitor(stack.url).post('/auth/login', { login_id: user.loginId, password: 'not-the-password' }, { from: '/login' });
+  assert.equal(wrong.location, '/login?e=invalid');
+  assert.equal(stack.sql(`SELECT password_hash FROM accounts WHERE id = '${user.accountId}'`)[0].password_hash, old);
+  const v = new Visitor(stack.url);
+  const r = await v.post('/auth/login', { login_id: user.loginId, password: user.password }, { from: '/login' });
+  assert.equal(r.location, '/');
+  const [{ password_hash: fresh }] = stack.sql(`SELECT password_hash FROM accounts WHERE id = '${user.accountId}'`);
+  assert.match(fresh, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+  assert.equal(fresh.includes('c29tZXNhbHRzb21lc2FsdA'), false, 'a fresh salt');
+  const again = await new Visitor(stack.url).post('/auth/login', { login_id: user.loginId, password: user.password }, { from: '/login' });
+  assert.equal(again.location, '/');
+});
+
 test('logout, a password change and an operator reset end sessions on the server', async () => {
   const customer = await newCustomer(stack, '株式会社セッション');
   const user = await readyUser(stack, accountsOf(customer));

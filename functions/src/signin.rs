@@ -239,6 +239,21 @@ async fn login_inner(
     if let Some(k) = &address_key {
         batch.push(throttle::release(&db, k, PER_ADDRESS)?);
     }
+    if password::needs_rehash(&account.password_hash) {
+        // Made under earlier parameters: replaced now that the password is at hand, unless
+        // the password changed meanwhile.
+        let fresh = password::hash(&form.password, random::<{ password::SALT_BYTES }>()?);
+        batch.push(
+            db.prepare(
+                "UPDATE accounts SET password_hash = ?1 WHERE id = ?2 AND password_hash = ?3",
+            )
+            .bind(&[
+                fresh.into(),
+                account.id.as_str().into(),
+                account.password_hash.as_str().into(),
+            ])?,
+        );
+    }
     db.batch(batch).await?;
     if stage == Stage::Verify && account.second_factor.as_deref() == Some("sms") {
         // A failed send is shown on the next page, which offers to send again.
