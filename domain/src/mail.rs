@@ -376,7 +376,7 @@ pub fn temp_credentials(
         text("仮パスワードは有効期限までにご利用ください。期限を過ぎた場合や、このメールに心当たりがない場合は、相談窓口へご連絡ください。"),
         text("このメールは、初回ログインが済んだら削除してください。"),
     ]));
-    blocks.push(footer(portal));
+    blocks.push(account_footer(portal));
     render(subject, &blocks)
 }
 
@@ -403,6 +403,8 @@ fn opening(company: &str, about: Vec<Line>) -> Vec<Block> {
     ]
 }
 
+/// The footer of the notices sent to the alert recipients: when they come and where the
+/// recipients are changed.
 fn footer(portal: &str) -> Block {
     Block::Footer(vec![
         text("このメールは、見守りサービスから自動で送信しています。"),
@@ -412,6 +414,17 @@ fn footer(portal: &str) -> Block {
         text(format!(
             "お知らせの宛先（{MAX_ALERT_RECIPIENTS}件まで）は、ポータルで変更できます。"
         )),
+        link(portal.trim_end_matches('/').to_owned()),
+    ])
+}
+
+/// The footer of a mail to one person about their own account, which is no notice to
+/// the alert recipients.
+fn account_footer(portal: &str) -> Block {
+    Block::Footer(vec![
+        text(
+            "このメールは、見守りサービスから自動で送信しています。返信いただいてもお答えできませんので、ご用件は相談窓口へお寄せください。",
+        ),
         link(portal.trim_end_matches('/').to_owned()),
     ])
 }
