@@ -2,23 +2,29 @@
 -- with three appliances, and a second customer whose appliance must never show up in
 -- the demo customer's portal. Times are relative to now, so a fresh seed always has
 -- two appliances online and one that went silent three hours ago. Re-running replaces
--- the demo rows and leaves everything else alone.
+-- the demo rows and leaves everything else alone: the reseller and the companies are
+-- updated in place, not deleted, so that their portal accounts (and the password and
+-- second factor their users chose) survive a restart of scripts/dev.
 
 DELETE FROM device_report_hours WHERE device_id IN
   ('c025a28b0a41', 'c025a28b0a42', 'c025a28b0a43', '0090fe7700aa');
 DELETE FROM devices WHERE customer_id IN ('cus_demo', 'cus_other');
-DELETE FROM customers WHERE id IN ('cus_demo', 'cus_other');
-DELETE FROM resellers WHERE id = 'rsl_demo';
+DELETE FROM alert_recipients WHERE customer_id IN ('cus_demo', 'cus_other');
 
 INSERT INTO resellers (id, name, created_at)
-VALUES ('rsl_demo', 'デモ販売店', CAST(strftime('%s', 'now', '-30 days') AS INTEGER) * 1000);
+VALUES ('rsl_demo', 'デモ販売店', CAST(strftime('%s', 'now', '-30 days') AS INTEGER) * 1000)
+ON CONFLICT (id) DO UPDATE SET name = excluded.name, created_at = excluded.created_at;
 
 INSERT INTO customers (id, reseller_id, name, service_start, paid_from, created_at) VALUES
   ('cus_demo', 'rsl_demo', '株式会社さくら製作所', date('now', '+9 hours', '-30 days'),
    date('now', '+9 hours', '-30 days', 'start of month', '+1 month'),
    CAST(strftime('%s', 'now', '-30 days') AS INTEGER) * 1000),
   ('cus_other', 'rsl_demo', '有限会社つばき商店', date('now', '+9 hours', '-10 days'), NULL,
-   CAST(strftime('%s', 'now', '-10 days') AS INTEGER) * 1000);
+   CAST(strftime('%s', 'now', '-10 days') AS INTEGER) * 1000)
+ON CONFLICT (id) DO UPDATE SET
+  reseller_id = excluded.reseller_id, name = excluded.name,
+  service_start = excluded.service_start, paid_from = excluded.paid_from,
+  contract_ended_at = NULL, created_at = excluded.created_at;
 
 -- Alert mail goes to these (the dev mail sink shows them): three for the demo company.
 INSERT INTO alert_recipients (customer_id, position, email) VALUES
