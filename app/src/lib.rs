@@ -94,26 +94,20 @@ fn Home() -> impl IntoView {
     let state = Resource::new_blocking(|| (), |()| signin::page_state());
     view! {
         <messages::Done />
-        <Suspense fallback=|| view! { <p>"読み込み中…"</p> }>
-            {move || Suspend::new(async move {
-                match state.await {
-                    Ok(s) if s.me.as_ref().is_some_and(|m| m.staff) => {
-                        view! { <staff::CustomersList /> }.into_any()
-                    }
-                    Ok(_) => view! { <appliances::AppliancesPage customer=None /> }.into_any(),
-                    Err(_) => view! { <signin::LoadError /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {signin::loaded(state, |s| {
+            if s.me.as_ref().is_some_and(|m| m.staff) {
+                view! { <staff::CustomersList /> }.into_any()
+            } else {
+                view! { <appliances::AppliancesPage customer=None /> }.into_any()
+            }
+        })}
     }
 }
 
 #[component]
 fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(axum::http::StatusCode::NOT_FOUND);
-    }
+    tenant::status(404);
     view! {
         <Title text="ページが見つかりません" />
         <h1>"ページが見つかりません"</h1>

@@ -4,6 +4,7 @@
 //! and without JavaScript; the server answers with a redirect, and problems come back as
 //! `?e=` (see `messages`).
 
+use domain::access::Stage;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -24,8 +25,8 @@ pub struct Me {
     pub second_factor: Option<String>,
     /// The SMS number, masked.
     pub phone: Option<String>,
-    /// `setup`, `choose`, `verify` or `full`.
-    pub stage: String,
+    /// How far the sign-in has come.
+    pub stage: Stage,
 }
 
 /// What every page with a form needs: the anti-forgery token, and who is signed in.
@@ -48,7 +49,7 @@ pub async fn page_state() -> Result<FormContext, ServerFnError> {
             operator: c.scope == domain::access::Scope::Operator,
             second_factor: c.second_factor,
             phone: c.sms_phone.as_deref().map(domain::onetime::mask_phone),
-            stage: c.stage.as_str().to_owned(),
+            stage: c.stage,
         }),
     })
 }
@@ -59,7 +60,6 @@ pub struct NewAuthenticator {
     pub csrf: String,
     pub qr_svg: String,
     pub manual_key: String,
-    pub uri: String,
 }
 
 #[server(prefix = "/_app", endpoint = "totp_setup")]
@@ -81,7 +81,19 @@ fn page_state_resource() -> Resource<Result<FormContext, ServerFnError>> {
 fn with_state<V: IntoView + 'static>(
     f: impl Fn(FormContext) -> V + Send + Sync + Clone + 'static,
 ) -> impl IntoView {
-    let state = page_state_resource();
+    loaded(page_state_resource(), f)
+}
+
+/// Renders `f` with what `res` loads once it is there ("読み込み中…" until then), or
+/// `LoadError` when it fails.
+pub(crate) fn loaded<T, V>(
+    res: Resource<Result<T, ServerFnError>>,
+    f: impl Fn(T) -> V + Send + Sync + Clone + 'static,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
     view! {
         <Suspense fallback=|| view! { <p>"読み込み中…"</p> }>
             {
@@ -89,7 +101,7 @@ fn with_state<V: IntoView + 'static>(
                 move || {
                     let f = f.clone();
                     Suspend::new(async move {
-                        match state.await {
+                        match res.await {
                             Ok(s) => f(s).into_any(),
                             Err(_) => view! { <LoadError /> }.into_any(),
                         }
@@ -224,7 +236,7 @@ pub fn ChoosePage() -> impl IntoView {
             </p>
             <FormError />
             {with_state(|s| {
-                let signed_in = s.me.as_ref().is_some_and(|m| m.stage == "full");
+                let signed_in = s.me.as_ref().is_some_and(|m| m.stage == Stage::Full);
                 let current = s.me.and_then(|m| m.second_factor);
                 view! {
                     <form method="post" action="/auth/2fa" class="stack">
@@ -297,51 +309,51 @@ pub fn TotpPage() -> impl IntoView {
         <section class="card narrow">
             <h1>"認証アプリの設定"</h1>
             <FormError />
-            <Suspense fallback=|| view! { <p>"読み込み中…"</p> }>
-                {move || Suspend::new(async move {
-                    match setup.await {
-                        Ok(s) => {
-                            view! {
-                                <ol class="steps">
-                                    <li>
-                                        "スマートフォンの認証アプリで、次のQRコードを読み取ってください。"
-                                        <div class="qr" inner_html=s.qr_svg></div>
-                                    </li>
-                                    <li>
-                                        "読み取れない場合は、アプリに次のキーを入力してください（種類は「時間ベース」）。"
-                                        <p>
-                                            <code class="key" data-totp-key>
-                                                {s.manual_key}
-                                            </code>
-                                        </p>
-                                    </li>
-                                    <li>"アプリに表示された6桁のコードを入力して、設定を終えてください。"</li>
-                                </ol>
-                                <form method="post" action="/auth/totp" class="stack">
-                                    <Csrf token=s.csrf />
-                                    <label>
-                                        "確認コード（6桁）"
-                                        <input
-                                            name="code"
-                                            inputmode="numeric"
-                                            autocomplete="one-time-code"
-                                            required
-                                            pattern="[0-9 ]{6,7}"
-                                        />
-                                    </label>
-                                    <button type="submit" class="primary">"設定する"</button>
-                                </form>
-                                <p>
-                                    <a href="/setup/2fa">"ほかの方法を選ぶ"</a>
-                                </p>
-                            }
-                                .into_any()
-                        }
-                        Err(_) => view! { <LoadError /> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {loaded(setup, |s| {
+                view! {
+                    <ol class="steps">
+                        <li>
+                            "スマートフォンの認証アプリで、次のQRコードを読み取ってください。"
+                            <div class="qr" inner_html=s.qr_svg></div>
+                        </li>
+                        <li>
+                            "読み取れない場合は、アプリに次のキーを入力してください（種類は「時間ベース」）。"
+                            <p>
+                                <code class="key" data-totp-key>
+                                    {s.manual_key}
+                                </code>
+                            </p>
+                        </li>
+                        <li>"アプリに表示された6桁のコードを入力して、設定を終えてください。"</li>
+                    </ol>
+                    <form method="post" action="/auth/totp" class="stack">
+                        <Csrf token=s.csrf />
+                        <SixDigitCode />
+                        <button type="submit" class="primary">"設定する"</button>
+                    </form>
+                    <p>
+                        <a href="/setup/2fa">"ほかの方法を選ぶ"</a>
+                    </p>
+                }
+            })}
         </section>
+    }
+}
+
+/// The field for a six-digit code from an authenticator app or an SMS.
+#[component]
+fn SixDigitCode() -> impl IntoView {
+    view! {
+        <label>
+            "確認コード（6桁）"
+            <input
+                name="code"
+                inputmode="numeric"
+                autocomplete="one-time-code"
+                required
+                pattern="[0-9 ]{6,7}"
+            />
+        </label>
     }
 }
 
@@ -373,16 +385,7 @@ pub fn SmsPage() -> impl IntoView {
                     <form method="post" action="/auth/sms" class="stack" hidden=!sent>
                         <Csrf token=s.csrf />
                         <p class="notice" role="status">"確認コードをSMSでお送りしました。"</p>
-                        <label>
-                            "確認コード（6桁）"
-                            <input
-                                name="code"
-                                inputmode="numeric"
-                                autocomplete="one-time-code"
-                                required
-                                pattern="[0-9 ]{6,7}"
-                            />
-                        </label>
+                        <SixDigitCode />
                         <button type="submit" class="primary">"設定する"</button>
                         <a href="/setup/sms">"電話番号を入力し直す"</a>
                     </form>
@@ -402,38 +405,28 @@ pub fn RecoveryPage() -> impl IntoView {
         <Title text="リカバリーコード" />
         <section class="card narrow">
             <h1>"2段階認証を設定しました"</h1>
-            <Suspense fallback=|| view! { <p>"読み込み中…"</p> }>
-                {move || Suspend::new(async move {
-                    match codes.await {
-                        Ok(list) if !list.is_empty() => {
-                            view! {
-                                <p>
-                                    "スマートフォンをなくしたときなどに、確認コードの代わりに使えるリカバリーコードです。1つのコードは1回だけ使えます。"
-                                </p>
-                                <p>
-                                    <strong>
-                                        "この画面は一度しか表示されません。印刷するか書き写して、安全な場所に保管してください。"
-                                    </strong>
-                                </p>
-                                <ul class="codes">
-                                    {list
-                                        .into_iter()
-                                        .map(|c| view! { <li><code data-recovery-code>{c}</code></li> })
-                                        .collect_view()}
-                                </ul>
-                            }
-                                .into_any()
-                        }
-                        Ok(_) => {
-                            view! {
-                                <p>"リカバリーコードは表示済みです。"</p>
-                            }
-                                .into_any()
-                        }
-                        Err(_) => view! { <LoadError /> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {loaded(codes, |list| {
+                if list.is_empty() {
+                    return view! { <p>"リカバリーコードは表示済みです。"</p> }.into_any();
+                }
+                view! {
+                    <p>
+                        "スマートフォンをなくしたときなどに、確認コードの代わりに使えるリカバリーコードです。1つのコードは1回だけ使えます。"
+                    </p>
+                    <p>
+                        <strong>
+                            "この画面は一度しか表示されません。印刷するか書き写して、安全な場所に保管してください。"
+                        </strong>
+                    </p>
+                    <ul class="codes">
+                        {list
+                            .into_iter()
+                            .map(|c| view! { <li><code data-recovery-code>{c}</code></li> })
+                            .collect_view()}
+                    </ul>
+                }
+                    .into_any()
+            })}
             <p>
                 <a class="button primary" href="/">"ポータルへ進む"</a>
             </p>
@@ -619,7 +612,7 @@ pub fn UserMenu() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 let s = state.await.ok()?;
-                let me = s.me.filter(|m| m.stage == "full")?;
+                let me = s.me.filter(|m| m.stage == Stage::Full)?;
                 Some(
                     view! {
                         <nav class="user">
@@ -647,7 +640,7 @@ mod server {
     use serde::Deserialize;
 
     use super::NewAuthenticator;
-    use crate::tenant::{caller_at, with_env};
+    use crate::tenant::{caller_at, signed_in, with_env};
 
     #[derive(Deserialize)]
     struct SessionRow {
@@ -659,7 +652,7 @@ mod server {
     }
 
     pub async fn my_sessions() -> Result<Vec<super::SessionView>, ServerFnError> {
-        let (caller, _) = caller_at(&[Stage::Full])?;
+        let (caller, _) = signed_in()?;
         let account = caller.account_id.clone();
         let rows: Vec<SessionRow> = with_env("sessions", |env| async move {
             env.d1("DB")?
@@ -668,10 +661,7 @@ mod server {
                      WHERE account_id = ?1 AND stage = 'full' AND revoked_at IS NULL \
                        AND expires_at > ?2 ORDER BY last_seen_at DESC LIMIT 20",
                 )
-                .bind(&[
-                    account.as_str().into(),
-                    (Utc::now().timestamp_millis() as f64).into(),
-                ])?
+                .bind(&[account.as_str().into(), crate::d1::ms(Utc::now())])?
                 .all()
                 .await?
                 .results()
@@ -707,14 +697,17 @@ mod server {
         let account = caller.account_id.clone();
         let secret = with_env("new authenticator", |env| async move {
             let db = env.d1("DB")?;
-            let now = Utc::now().timestamp_millis() as f64;
+            let now = Utc::now();
             let pending = db
                 .prepare("SELECT totp_pending, totp_pending_at FROM accounts WHERE id = ?1")
                 .bind(&[account.as_str().into()])?
                 .first::<Pending>(None)
                 .await?;
             let reuse = pending.and_then(|p| match (p.totp_pending, p.totp_pending_at) {
-                (Some(s), Some(at)) if now - at < totp::PENDING_REUSE.num_milliseconds() as f64 => {
+                (Some(s), Some(at))
+                    if crate::d1::time(at)
+                        .is_some_and(|made| totp::pending_reusable(made, now)) =>
+                {
                     crate::sealing::open_totp(&env, &account, &s)
                 }
                 _ => None,
@@ -726,7 +719,7 @@ mod server {
             let sealed = crate::sealing::seal_totp(&env, &account, &secret)
                 .ok_or_else(|| worker::Error::RustError("TOTP_SEAL_KEY is not set".into()))?;
             db.prepare("UPDATE accounts SET totp_pending = ?2, totp_pending_at = ?3 WHERE id = ?1")
-                .bind(&[account.as_str().into(), sealed.into(), now.into()])?
+                .bind(&[account.as_str().into(), sealed.into(), crate::d1::ms(now)])?
                 .run()
                 .await?;
             Ok(secret)
@@ -737,7 +730,6 @@ mod server {
             csrf,
             qr_svg: totp::qr_svg(&uri).unwrap_or_default(),
             manual_key: secret.manual_key(),
-            uri,
         })
     }
 
@@ -747,7 +739,7 @@ mod server {
     }
 
     pub async fn recovery_codes() -> Result<Vec<String>, ServerFnError> {
-        let (caller, _) = caller_at(&[Stage::Full])?;
+        let (caller, _) = signed_in()?;
         let reveal = with_env("recovery codes", |env| async move {
             let db = env.d1("DB")?;
             // Read and clear in one transaction: the codes are shown a single time.

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use crate::signin::LoadError;
+use crate::signin::loaded;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerSummary {
@@ -25,8 +25,6 @@ pub struct AuditEntry {
     pub at: String,
     pub event: String,
     pub login_id: Option<String>,
-    pub account_id: Option<String>,
-    pub customer_id: Option<String>,
     pub token_id: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
@@ -45,35 +43,28 @@ pub fn CustomersList() -> impl IntoView {
     view! {
         <Title text="お客様一覧" />
         <h1>"お客様一覧"</h1>
-        <Suspense fallback=|| view! { <p>"読み込み中…"</p> }>
-            {move || Suspend::new(async move {
-                match list.await {
-                    Ok(list) if list.is_empty() => {
-                        view! { <p class="empty">"担当しているお客様はまだありません。"</p> }
-                            .into_any()
-                    }
-                    Ok(list) => {
-                        view! {
-                            <ul class="customers">
-                                {list
-                                    .into_iter()
-                                    .map(|c| {
-                                        let href = format!("/customers/{}", c.id);
-                                        view! {
-                                            <li data-customer-id=c.id.clone()>
-                                                <a href=href>{c.name}</a>
-                                            </li>
-                                        }
-                                    })
-                                    .collect_view()}
-                            </ul>
-                        }
-                            .into_any()
-                    }
-                    Err(_) => view! { <LoadError /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {loaded(list, |list| {
+            if list.is_empty() {
+                return view! { <p class="empty">"担当しているお客様はまだありません。"</p> }
+                    .into_any();
+            }
+            view! {
+                <ul class="customers">
+                    {list
+                        .into_iter()
+                        .map(|c| {
+                            let href = format!("/customers/{}", c.id);
+                            view! {
+                                <li data-customer-id=c.id.clone()>
+                                    <a href=href>{c.name}</a>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            }
+                .into_any()
+        })}
     }
 }
 
@@ -113,47 +104,39 @@ pub fn AuditPage() -> impl IntoView {
     view! {
         <Title text="監査ログ" />
         <h1>"監査ログ"</h1>
-        <Suspense fallback=|| view! { <p>"読み込み中…"</p> }>
-            {move || Suspend::new(async move {
-                match entries.await {
-                    Ok(list) => {
-                        view! {
-                            <table class="audit">
-                                <thead>
-                                    <tr>
-                                        <th scope="col">"日時"</th>
-                                        <th scope="col">"できごと"</th>
-                                        <th scope="col">"ユーザID"</th>
-                                        <th scope="col">"IPアドレス"</th>
-                                        <th scope="col">"ブラウザ"</th>
-                                        <th scope="col">"詳細"</th>
+        {loaded(entries, |list| {
+            view! {
+                <table class="audit">
+                    <thead>
+                        <tr>
+                            <th scope="col">"日時"</th>
+                            <th scope="col">"できごと"</th>
+                            <th scope="col">"ユーザID"</th>
+                            <th scope="col">"IPアドレス"</th>
+                            <th scope="col">"ブラウザ"</th>
+                            <th scope="col">"詳細"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {list
+                            .into_iter()
+                            .map(|e| {
+                                view! {
+                                    <tr data-event=e.event.clone()>
+                                        <td data-label="日時">{e.at}</td>
+                                        <td data-label="できごと">{event_label(&e.event).to_owned()}</td>
+                                        <td data-label="ユーザID">{e.login_id.or(e.token_id)}</td>
+                                        <td data-label="IPアドレス">{e.ip}</td>
+                                        <td data-label="ブラウザ" class="ua">{e.user_agent}</td>
+                                        <td data-label="詳細">{e.detail}</td>
                                     </tr>
-                                </thead>
-                                <tbody>
-                                    {list
-                                        .into_iter()
-                                        .map(|e| {
-                                            view! {
-                                                <tr data-event=e.event.clone()>
-                                                    <td data-label="日時">{e.at}</td>
-                                                    <td data-label="できごと">{event_label(&e.event).to_owned()}</td>
-                                                    <td data-label="ユーザID">{e.login_id.or(e.token_id)}</td>
-                                                    <td data-label="IPアドレス">{e.ip}</td>
-                                                    <td data-label="ブラウザ" class="ua">{e.user_agent}</td>
-                                                    <td data-label="詳細">{e.detail}</td>
-                                                </tr>
-                                            }
-                                        })
-                                        .collect_view()}
-                                </tbody>
-                            </table>
-                        }
-                            .into_any()
-                    }
-                    Err(_) => view! { <LoadError /> }.into_any(),
-                }
-            })}
-        </Suspense>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            }
+        })}
     }
 }
 
@@ -242,8 +225,6 @@ mod server {
                     .unwrap_or_default(),
                 event: r.event,
                 login_id: r.login_id,
-                account_id: r.account_id,
-                customer_id: r.customer_id,
                 token_id: r.token_id,
                 ip: r.ip,
                 user_agent: r.user_agent,

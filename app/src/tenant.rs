@@ -5,7 +5,7 @@
 //! customer's data, with the rule of `domain::access`. A customer outside the caller's
 //! scope is answered like one that does not exist.
 
-use domain::access::{Scope, Stage, VISIBLE_CUSTOMER, VISIBLE_CUSTOMERS};
+use domain::access::{Scope, Stage, VISIBLE_CUSTOMERS};
 use leptos::prelude::*;
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -95,7 +95,8 @@ pub async fn visible_customer(
     customer: &str,
 ) -> worker::Result<Option<CustomerRef>> {
     let sql = format!(
-        "SELECT id, name, contract_ended_at FROM customers WHERE id IN ({VISIBLE_CUSTOMER})"
+        "SELECT id, name, contract_ended_at FROM customers \
+         WHERE id = :customer AND id IN ({VISIBLE_CUSTOMERS})"
     );
     let [role, id] = scope_values(scope);
     let customer = JsValue::from(customer);

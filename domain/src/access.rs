@@ -1,7 +1,7 @@
 //! Who may see what. Every caller — a portal user or an API token — has a `Scope`; every
-//! query for a customer's data first asks `VISIBLE_CUSTOMER` whether the customer is in
-//! that scope, and a customer outside it is answered exactly like one that does not
-//! exist (404). Portal pages are gated by `gate` before they render.
+//! query for a customer's data first checks with `VISIBLE_CUSTOMERS` that the customer
+//! is in that scope, and a customer outside it is answered exactly like one that does
+//! not exist (404). Portal pages are gated by `gate` before they render.
 //!
 //! This module is the one place the rules live: the Worker's API handlers and the
 //! portal's server functions both go through `app::tenant`, which applies them.
@@ -34,7 +34,7 @@ impl Scope {
         }
     }
 
-    /// The role as stored (`accounts.role`) and bound to `:role` in `VISIBLE_CUSTOMER`.
+    /// The role as stored (`accounts.role`) and bound to `:role` in `VISIBLE_CUSTOMERS`.
     pub fn role(&self) -> &'static str {
         match self {
             Scope::Operator => "operator",
@@ -43,7 +43,7 @@ impl Scope {
         }
     }
 
-    /// The id bound to `:scope` in `VISIBLE_CUSTOMER` (empty for the operator).
+    /// The id bound to `:scope` in `VISIBLE_CUSTOMERS` (empty for the operator).
     pub fn scope_id(&self) -> &str {
         match self {
             Scope::Operator => "",
@@ -61,7 +61,7 @@ impl Scope {
     }
 
     /// Whether this caller manages reseller `reseller` (its staff accounts): the operator
-    /// and that reseller only. Customers are reached through `VISIBLE_CUSTOMER`.
+    /// and that reseller only. Customers are reached through `VISIBLE_CUSTOMERS`.
     pub fn reaches_reseller(&self, reseller: &str) -> bool {
         match self {
             Scope::Operator => true,
@@ -84,15 +84,9 @@ impl Scope {
     }
 }
 
-/// One row (`id`) when customer `:customer` exists and is visible to `:role`/`:scope`;
-/// none otherwise. Bind with `Scope::role` and `Scope::scope_id`.
-pub const VISIBLE_CUSTOMER: &str = "SELECT id FROM customers WHERE id = :customer AND (\
-     :role = 'operator' \
-     OR (:role = 'reseller' AND reseller_id = :scope) \
-     OR (:role = 'customer' AND id = :scope))";
-
 /// The customers visible to `:role`/`:scope`, as a condition on a column holding a
-/// customer id: `… WHERE c.id IN (VISIBLE_CUSTOMERS)`.
+/// customer id: `… WHERE c.id IN (VISIBLE_CUSTOMERS)`. Bind with `Scope::role` and
+/// `Scope::scope_id`.
 pub const VISIBLE_CUSTOMERS: &str = "SELECT id FROM customers WHERE \
      :role = 'operator' \
      OR (:role = 'reseller' AND reseller_id = :scope) \

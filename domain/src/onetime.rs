@@ -111,7 +111,7 @@ pub fn mask_phone(e164: &str) -> String {
 /// A recovery code like `k7fq-2m9x`: eight symbols, 31^8 ≈ 2^39.6 possibilities. Taking
 /// a 64-bit number modulo 31^8 leans by at most 1 in 2·10^7.
 pub fn recovery_code(random: [u8; 8]) -> String {
-    grouped(&symbols(u128::from(u64::from_be_bytes(random)), 8))
+    grouped(&symbols(u128::from(u64::from_be_bytes(random)), 8), "-")
 }
 
 /// A recovery code as typed, in the form [`recovery_code`] made it (`k7fq-2m9x`), for
@@ -123,7 +123,7 @@ pub fn normalize_recovery(input: &str) -> Option<String> {
         .filter(|c| !is_separator(*c))
         .map(|c| c.to_ascii_lowercase())
         .collect();
-    (code.len() == 8 && code.bytes().all(|b| ALPHABET.contains(&b))).then(|| grouped(&code))
+    (code.len() == 8 && code.bytes().all(|b| ALPHABET.contains(&b))).then(|| grouped(&code, "-"))
 }
 
 /// A temporary login id like `tmp-k7fq2m9x`, which [`crate::account::login_id_syntax_problem`]
@@ -146,7 +146,7 @@ pub fn temp_login_id(random: [u8; 6]) -> String {
 pub fn temp_password(random: [u8; 12]) -> String {
     let mut wide = [0u8; 16];
     wide[4..].copy_from_slice(&random);
-    grouped(&symbols(u128::from_be_bytes(wide), 16))
+    grouped(&symbols(u128::from_be_bytes(wide), 16), "-")
 }
 
 /// `count` symbols of `ALPHABET` read from `n` in base 31.
@@ -160,14 +160,14 @@ fn symbols(mut n: u128, count: usize) -> String {
         .collect()
 }
 
-/// ASCII `text` in blocks of four joined by hyphens.
-fn grouped(text: &str) -> String {
+/// ASCII `text` in blocks of four joined by `sep`.
+pub(crate) fn grouped(text: &str, sep: &str) -> String {
     let blocks: Vec<&str> = text
         .as_bytes()
         .chunks(4)
         .map(|block| std::str::from_utf8(block).unwrap_or_default())
         .collect();
-    blocks.join("-")
+    blocks.join(sep)
 }
 
 /// Full-width ASCII (`０`, `Ａ`, `＋`, `－`) as the ASCII it stands for.

@@ -6,6 +6,7 @@
 
 use std::fmt::Write as _;
 
+use chrono::{DateTime, Utc};
 use qrcode::render::svg;
 use qrcode::{EcLevel, QrCode};
 use totp_rs::{Algorithm, Builder, Totp};
@@ -22,6 +23,17 @@ pub const PENDING_TTL: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
 /// user's app has never seen). Shorter than `PENDING_TTL`, so a shown seed can always
 /// still be confirmed.
 pub const PENDING_REUSE: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
+/// Whether a pending seed made at `made` may still be confirmed at `now` (`PENDING_TTL`).
+pub fn pending_confirmable(made: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now - made < PENDING_TTL
+}
+
+/// Whether reloading the setup page at `now` shows the pending seed made at `made` again
+/// rather than a new one (`PENDING_REUSE`).
+pub fn pending_reusable(made: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now - made < PENDING_REUSE
+}
 
 /// RFC 4648 base32, the encoding of otpauth URIs and of keys typed into apps.
 const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -81,13 +93,7 @@ impl Secret {
 
     /// The key for typing into an app by hand, in blocks of four: `GEZD GNBV …`.
     pub fn manual_key(&self) -> String {
-        let key = self.to_base32();
-        let blocks: Vec<&str> = key
-            .as_bytes()
-            .chunks(4)
-            .map(|block| std::str::from_utf8(block).unwrap_or_default())
-            .collect();
-        blocks.join(" ")
+        crate::onetime::grouped(&self.to_base32(), " ")
     }
 
     fn totp(&self) -> Totp {
@@ -190,6 +196,22 @@ mod tests {
     #[track_caller]
     fn check(unix_s: i64, eight_digits: &str) {
         assert_eq!(code_at(&rfc_secret(), unix_s), eight_digits[2..]);
+    }
+
+    #[test]
+    fn a_pending_seed_is_shown_again_for_ten_minutes_and_confirmable_for_fifteen() {
+        let made = DateTime::from_timestamp_millis(1_800_000_000_000).unwrap();
+        let at = |ms: i64| made + chrono::TimeDelta::milliseconds(ms);
+        assert!(pending_reusable(made, made));
+        assert!(pending_reusable(made, at(10 * 60_000 - 1)));
+        assert!(!pending_reusable(made, at(10 * 60_000)));
+        assert!(pending_confirmable(made, at(10 * 60_000)));
+        assert!(pending_confirmable(made, at(15 * 60_000 - 1)));
+        assert!(!pending_confirmable(made, at(15 * 60_000)));
+        // A seed that could be shown again can always still be confirmed.
+        for ms in [0, 1, 9 * 60_000, 10 * 60_000 - 1, 10 * 60_000, 20 * 60_000] {
+            assert!(!pending_reusable(made, at(ms)) || pending_confirmable(made, at(ms)));
+        }
     }
 
     #[test]
