@@ -118,15 +118,17 @@ pub fn password_problems(password: &str, login_id: &str) -> Vec<PasswordProblem>
 /// may not, so the two never clash.
 pub const TEMP_PREFIX: &str = "tmp-";
 
-/// A login id a user may choose: 4–32 characters of `A-Z a-z 0-9 . _ @ -`, not starting
-/// with `tmp-`.
+/// Why a login id a user chose is refused, as the code the setup form is sent back with
+/// (`None`: acceptable). A chosen id must be 4–32 characters of `A-Z a-z 0-9 . _ @ -`
+/// (`login_id`) and must not start with `tmp-` (`login_id_tmp`).
 pub fn login_id_problem(login_id: &str) -> Option<&'static str> {
-    login_id_syntax_problem(login_id).or_else(|| {
-        login_id
-            .to_ascii_lowercase()
-            .starts_with(TEMP_PREFIX)
-            .then_some("「tmp-」で始まるユーザIDは使えません")
-    })
+    if login_id_syntax_problem(login_id).is_some() {
+        return Some("login_id");
+    }
+    login_id
+        .to_ascii_lowercase()
+        .starts_with(TEMP_PREFIX)
+        .then_some("login_id_tmp")
 }
 
 /// What any login id (temporary ones included) must look like: 4–32 characters of
@@ -187,11 +189,6 @@ impl Throttle {
             Some(until) if now < until => Err(until),
             _ => Ok(()),
         }
-    }
-
-    /// The state after a failed sign-in at `now`, under the per-login-id limits.
-    pub fn failed(self, now: DateTime<Utc>) -> Throttle {
-        self.failed_under(PER_LOGIN_ID, now)
     }
 
     /// The state after a failed sign-in at `now` under `limits`.
@@ -368,6 +365,13 @@ mod tests {
         assert!(login_id_problem("山田").is_some());
         assert!(login_id_problem("has space").is_some());
         assert!(login_id_problem("TMP-mine").is_some());
+        assert_eq!(login_id_problem("abc"), Some("login_id"));
+        assert_eq!(login_id_problem("山田"), Some("login_id"));
+        assert_eq!(login_id_problem("has space"), Some("login_id"));
+        assert_eq!(login_id_problem("TMP-mine"), Some("login_id_tmp"));
+        assert_eq!(login_id_problem("tmp-"), Some("login_id_tmp"));
+        // A malformed id is refused for its form first, whatever its prefix.
+        assert_eq!(login_id_problem("tmp-山田"), Some("login_id"));
     }
 
     fn at(min: i64) -> DateTime<Utc> {
@@ -378,10 +382,10 @@ mod tests {
     fn five_failures_within_fifteen_minutes_lock_for_fifteen_minutes() {
         let mut t = Throttle::default();
         for m in 0..4 {
-            t = t.failed(at(m));
+            t = t.failed_under(PER_LOGIN_ID, at(m));
             assert!(t.check(at(m)).is_ok());
         }
-        t = t.failed(at(4));
+        t = t.failed_under(PER_LOGIN_ID, at(4));
         assert_eq!(t.check(at(5)), Err(at(19)));
         assert!(t.check(at(19)).is_ok());
     }
@@ -390,9 +394,12 @@ mod tests {
     fn failures_spread_out_never_lock_and_success_clears_them() {
         let mut t = Throttle::default();
         for m in [0, 20, 40, 60, 80, 100] {
-            t = t.failed(at(m));
+            t = t.failed_under(PER_LOGIN_ID, at(m));
             assert!(t.check(at(m)).is_ok(), "at {m}");
         }
-        assert_eq!(t.failed(at(101)).succeeded(), Throttle::default());
+        assert_eq!(
+            t.failed_under(PER_LOGIN_ID, at(101)).succeeded(),
+            Throttle::default()
+        );
     }
 }

@@ -21,6 +21,13 @@ pub fn recently_authenticated(authenticated: DateTime<Utc>, now: DateTime<Utc>) 
     now - authenticated <= REAUTH_WINDOW
 }
 
+/// Whether a session at `stage` must give the password again before changing the second
+/// factor: a full session whose password (given at `authenticated`) is no longer recent.
+/// A sign-in still choosing its second factor never does.
+pub fn needs_reauth(stage: Stage, authenticated: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    stage == Stage::Full && !recently_authenticated(authenticated, now)
+}
+
 /// Wrong second-factor codes one session may give before it is ended.
 pub const MAX_CODE_FAILURES: u32 = 5;
 
@@ -62,6 +69,13 @@ mod tests {
     fn a_password_counts_as_recent_for_ten_minutes() {
         assert!(recently_authenticated(at(0), at(10)));
         assert!(!recently_authenticated(at(0), at(11)));
+    }
+
+    #[test]
+    fn only_a_full_session_with_an_old_password_must_give_it_again() {
+        assert!(!needs_reauth(Stage::Full, at(0), at(10)));
+        assert!(needs_reauth(Stage::Full, at(0), at(11)));
+        assert!(!needs_reauth(Stage::Choose, at(0), at(60)));
     }
 
     #[test]

@@ -104,12 +104,26 @@ async fn create(
             customer.name
         }
     };
-    issue(env, &db, &caller, headers, owner, &to_whom, email).await
+    issue(env, &db, &caller, owner, &to_whom, email).await
 }
 
 #[derive(Deserialize)]
 struct NameRow {
     name: String,
+}
+
+/// `InvalidField` on `$.reseller_id` unless the reseller `id` exists.
+pub(crate) async fn require_reseller(db: &D1Database, id: &str) -> Result<(), AppError> {
+    let known = db
+        .prepare("SELECT 1 AS known FROM resellers WHERE id = ?1")
+        .bind(&[id.into()])?
+        .first::<serde_json::Value>(None)
+        .await?;
+    if known.is_none() {
+        let (path, message) = ("$.reseller_id".into(), "no such reseller".into());
+        return Err(AppError::InvalidField { path, message });
+    }
+    Ok(())
 }
 
 async fn reseller_name(
@@ -166,7 +180,6 @@ async fn issue(
     env: &Env,
     db: &D1Database,
     caller: &ApiCaller,
-    headers: &HeaderMap,
     owner: Owner,
     to_whom: &str,
     email: Email,
@@ -181,7 +194,6 @@ async fn issue(
     };
     let opt = |v: Option<&str>| v.map_or(JsValue::NULL, JsValue::from);
     let scope = Scope::from_row(role, reseller, customer);
-    let origin = crate::web::origin(headers);
     db.batch(vec![
         named(
             db,
@@ -208,7 +220,7 @@ async fn issue(
                 login_id: Some(&t.login_id),
                 scope: scope.as_ref(),
                 token_id: Some(&caller.token_id),
-                origin: Some(&origin),
+                origin: Some(&caller.origin),
                 detail: Some(format!(
                     "{}のアカウント。仮ユーザIDと仮パスワードを {} へ送信",
                     scope.as_ref().map_or(role, |s| s.label()),
@@ -293,6 +305,35 @@ async fn managed_account(
     }
 }
 
+/// An account to reset through the API, with who asked and when.
+struct Reset {
+    caller: ApiCaller,
+    db: D1Database,
+    account: AccountRow,
+    scope: Scope,
+    now: DateTime<Utc>,
+}
+
+/// Authenticates a reset (`what`: its route) and finds the account if the caller may
+/// manage it.
+async fn reset(
+    env: &Env,
+    headers: &HeaderMap,
+    account_id: &str,
+    what: &str,
+) -> Result<Reset, AppError> {
+    let caller = api_caller(headers, env, &Method::POST, what).await?;
+    let db = env.d1("DB")?;
+    let (account, scope) = managed_account(&db, &caller, account_id).await?;
+    Ok(Reset {
+        caller,
+        db,
+        account,
+        scope,
+        now: Utc::now(),
+    })
+}
+
 /// `POST /api/v1/admin/accounts/{account_id}/reset-password` → 200 `{"account_id"}`:
 /// new temporary credentials by mail (the login id stays); every session ends.
 #[worker::send]
@@ -301,18 +342,20 @@ pub async fn reset_password(
     Path(account_id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let caller = api_caller(
-        &headers,
+    let Reset {
+        caller,
+        db,
+        account,
+        scope,
+        now,
+    } = reset(
         &env,
-        &Method::POST,
+        &headers,
+        &account_id,
         "/api/v1/admin/accounts/{id}/reset-password",
     )
     .await?;
-    let db = env.d1("DB")?;
-    let (account, scope) = managed_account(&db, &caller, &account_id).await?;
-    let now = Utc::now();
     let t = temporary(Some(account.login_id.clone()), now)?;
-    let origin = crate::web::origin(&headers);
     db.batch(vec![
         db.prepare("UPDATE accounts SET password_hash = ?2, temp_expires_at = ?3 WHERE id = ?1")
             .bind(&[
@@ -329,7 +372,7 @@ pub async fn reset_password(
                 login_id: Some(&account.login_id),
                 scope: Some(&scope),
                 token_id: Some(&caller.token_id),
-                origin: Some(&origin),
+                origin: Some(&caller.origin),
                 detail: Some(format!("仮パスワードを {} へ送信", account.email)),
             },
             now,
@@ -360,7 +403,7 @@ pub async fn reset_password(
                     login_id: Some(&account.login_id),
                     scope: Some(&scope),
                     token_id: Some(&caller.token_id),
-                    origin: Some(&origin),
+                    origin: Some(&caller.origin),
                     detail: Some(format!(
                         "メールが受け付けられず、元のパスワードに戻した: {e}"
                     )),
@@ -382,25 +425,21 @@ pub async fn reset_second_factor(
     Path(account_id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let caller = api_caller(
-        &headers,
+    let Reset {
+        caller,
+        db,
+        account,
+        scope,
+        now,
+    } = reset(
         &env,
-        &Method::POST,
+        &headers,
+        &account_id,
         "/api/v1/admin/accounts/{id}/reset-second-factor",
     )
     .await?;
-    let db = env.d1("DB")?;
-    let (account, scope) = managed_account(&db, &caller, &account_id).await?;
-    let now = Utc::now();
-    let origin = crate::web::origin(&headers);
-    db.batch(vec![
-        db.prepare(
-            "UPDATE accounts SET second_factor = NULL, totp_secret = NULL, totp_last_step = NULL, \
-               totp_pending = NULL, sms_phone = NULL, sms_pending_phone = NULL WHERE id = ?1",
-        )
-        .bind(&[account_id.as_str().into()])?,
-        db.prepare("DELETE FROM recovery_codes WHERE account_id = ?1")
-            .bind(&[account_id.as_str().into()])?,
+    let mut batch = crate::signin::clear_second_factor(&db, &account_id, None)?;
+    batch.extend([
         session::revoke_others(&db, &account_id, None, now)?,
         audit::statement(
             &db,
@@ -410,13 +449,13 @@ pub async fn reset_second_factor(
                 login_id: Some(&account.login_id),
                 scope: Some(&scope),
                 token_id: Some(&caller.token_id),
-                origin: Some(&origin),
+                origin: Some(&caller.origin),
                 ..Default::default()
             },
             now,
         )?,
-    ])
-    .await?;
+    ]);
+    db.batch(batch).await?;
     Ok(axum::Json(json!({ "account_id": account_id })).into_response())
 }
 
@@ -457,13 +496,8 @@ pub async fn create_token(
     require_json(&headers)?;
     let new = parse_new_token(&body)?;
     let db = env.d1("DB")?;
-    if let Some(r) = &new.reseller_id
-        && reseller_name(&db, &Scope::Operator, r.as_str())
-            .await?
-            .is_none()
-    {
-        let (path, message) = ("$.reseller_id".into(), "no such reseller".into());
-        return Err(AppError::InvalidField { path, message });
+    if let Some(r) = &new.reseller_id {
+        require_reseller(&db, r.as_str()).await?;
     }
     let now = Utc::now();
     let id = format!("tok_{}", hex(&random::<8>()?));

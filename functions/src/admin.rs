@@ -41,15 +41,7 @@ pub async fn create_customer(
         }
     }
     if let Some(reseller) = &new.reseller_id {
-        let known = db
-            .prepare("SELECT 1 AS known FROM resellers WHERE id = ?1")
-            .bind(&[reseller.as_str().into()])?
-            .first::<serde_json::Value>(None)
-            .await?;
-        if known.is_none() {
-            let (path, message) = ("$.reseller_id".into(), "no such reseller".into());
-            return Err(AppError::InvalidField { path, message });
-        }
+        crate::accounts::require_reseller(&db, reseller.as_str()).await?;
     }
 
     let customer_id = format!("cus_{}", hex(&random::<8>()?));

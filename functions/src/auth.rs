@@ -15,12 +15,15 @@ use worker::Env;
 use crate::audit::{self, Entry};
 use crate::error::AppError;
 use crate::secret::sha256_hex;
+use crate::session::Origin;
 
 /// An authenticated API caller.
 pub struct ApiCaller {
     pub scope: Scope,
     /// The issued token's id; `bootstrap` for `OPERATOR_TOKEN`.
     pub token_id: String,
+    /// Where the request comes from, for the audit log.
+    pub origin: Origin,
 }
 
 impl ApiCaller {
@@ -66,10 +69,12 @@ pub async fn api_caller(
         .map(|s| s.to_string())
         .unwrap_or_default();
     let db = env.d1("DB")?;
+    let origin = crate::web::origin(headers);
     let caller = if !bootstrap.is_empty() && same_secret(presented, &bootstrap) {
         ApiCaller {
             scope: Scope::Operator,
             token_id: "bootstrap".into(),
+            origin,
         }
     } else {
         let row = db
@@ -86,10 +91,10 @@ pub async fn api_caller(
         ApiCaller {
             scope,
             token_id: row.id,
+            origin,
         }
     };
     let now = Utc::now();
-    let origin = crate::web::origin(headers);
     db.batch(vec![
         db.prepare("UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1")
             .bind(&[caller.token_id.as_str().into(), app::d1::ms(now)])?,
@@ -99,7 +104,7 @@ pub async fn api_caller(
                 event: "token.used",
                 token_id: Some(&caller.token_id),
                 scope: Some(&caller.scope),
-                origin: Some(&origin),
+                origin: Some(&caller.origin),
                 detail: Some(format!("{method} {what}")),
                 ..Default::default()
             },

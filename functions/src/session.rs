@@ -204,13 +204,15 @@ pub async fn start(
         ],
     )?];
     if let Some(previous) = previous {
-        batch.push(revoke_statement(db, previous, now)?);
+        batch.push(revoke(db, previous, now)?);
     }
     db.batch(batch).await?;
     cookie_for(&key, &sid, stage, now, expires)
 }
 
-fn revoke_statement(
+/// Ends the session stored under `id_hash` (a session already ended keeps its first
+/// `revoked_at`).
+pub fn revoke(
     db: &D1Database,
     id_hash: &str,
     now: DateTime<Utc>,
@@ -271,6 +273,11 @@ fn cookie_for(
 pub fn set_cookie(name: &str, value: &str, max_age: Option<u64>) -> String {
     let age = max_age.map_or(String::new(), |a| format!("; Max-Age={a}"));
     format!("{name}={value}; Path=/{age}; HttpOnly; Secure; SameSite=Lax")
+}
+
+/// The `Set-Cookie` value that deletes the session cookie.
+pub fn clear_cookie() -> String {
+    set_cookie(COOKIE, "", Some(0))
 }
 
 /// The value of cookie `name` in a `Cookie` header.

@@ -16,10 +16,8 @@ use axum::extract::Form;
 use axum::http::{HeaderMap, Response};
 use chrono::{DateTime, Utc};
 use domain::access::{Scope, Stage};
-use domain::account::{
-    PER_ADDRESS, PER_LOGIN_ID, login_id_problem, login_id_syntax_problem, password_problems,
-};
-use domain::session::recently_authenticated;
+use domain::account::{PER_ADDRESS, PER_LOGIN_ID, login_id_problem, password_problems};
+use domain::session::needs_reauth;
 use domain::{onetime, password, totp};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -38,11 +36,29 @@ fn back(page: &str, code: &str) -> Answer {
     see_other(&format!("{page}?e={code}"))
 }
 
-/// 303 to `to`, setting `cookie`.
-fn onward(to: &str, cookie: Option<String>) -> Answer {
+/// Starts the session `new` and sends the visitor on to `to` with its cookie.
+async fn go(
+    env: &Env,
+    db: &D1Database,
+    new: session::New<'_>,
+    to: &str,
+    now: DateTime<Utc>,
+) -> Result<Answer, AppError> {
+    let cookie = session::start(env, db, new, now).await?;
     let mut r = see_other(to);
-    set_cookies(&mut r, &cookie.into_iter().collect::<Vec<_>>());
-    r
+    set_cookies(&mut r, &[cookie]);
+    Ok(r)
+}
+
+/// A full session for `caller`, replacing the one they have.
+fn full_session<'a>(caller: &'a Caller, origin: &'a Origin) -> session::New<'a> {
+    session::New {
+        account: &caller.account_id,
+        stage: Stage::Full,
+        previous: Some(&caller.session),
+        origin,
+        reveal: None,
+    }
 }
 
 /// A storage failure while handling a form: logged, and the visitor is sent back with a
@@ -127,7 +143,7 @@ pub async fn login(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Answer {
-    if !csrf_ok(&env, &headers, &form.csrf) {
+    if !csrf_ok(&visitor, &form.csrf) {
         return back("/login", "expired");
     }
     let origin = origin(&headers);
@@ -262,20 +278,14 @@ async fn login_inner(
         }
     }
     let previous = visitor.caller.as_ref().map(|c| c.session.as_str());
-    let cookie = session::start(
-        env,
-        &db,
-        session::New {
-            account: &account.id,
-            stage,
-            previous,
-            origin,
-            reveal: None,
-        },
-        now,
-    )
-    .await?;
-    Ok(onward(stage.home(), Some(cookie)))
+    let new = session::New {
+        account: &account.id,
+        stage,
+        previous,
+        origin,
+        reveal: None,
+    };
+    go(env, &db, new, stage.home(), now).await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -311,15 +321,13 @@ pub struct SetupForm {
 /// is good; anyone else gets the answer that sends them where they stand (or back to
 /// `page` to try again).
 fn form_caller<'a>(
-    env: &Env,
-    headers: &HeaderMap,
     visitor: &'a Visitor,
     stages: &[Stage],
     token: &str,
     page: &str,
 ) -> Result<&'a Caller, Answer> {
     let caller = at_stage(visitor, stages)?;
-    if !csrf_ok(env, headers, token) {
+    if !csrf_ok(visitor, token) {
         return Err(back(page, "expired"));
     }
     Ok(caller)
@@ -327,21 +335,8 @@ fn form_caller<'a>(
 
 /// The caller of a form that sets up a second factor (`page`): during the first sign-in,
 /// or later from a session whose password is recent (else back to re-enter it).
-fn factor_caller<'a>(
-    env: &Env,
-    headers: &HeaderMap,
-    visitor: &'a Visitor,
-    token: &str,
-    page: &str,
-) -> Result<&'a Caller, Answer> {
-    let caller = form_caller(
-        env,
-        headers,
-        visitor,
-        &[Stage::Choose, Stage::Full],
-        token,
-        page,
-    )?;
+fn factor_caller<'a>(visitor: &'a Visitor, token: &str, page: &str) -> Result<&'a Caller, Answer> {
+    let caller = form_caller(visitor, &[Stage::Choose, Stage::Full], token, page)?;
     if stale(caller, now()) {
         return Err(back("/setup/2fa", "reauth"));
     }
@@ -365,25 +360,12 @@ pub async fn setup(
     headers: HeaderMap,
     Form(form): Form<SetupForm>,
 ) -> Answer {
-    let caller = match form_caller(
-        &env,
-        &headers,
-        &visitor,
-        &[Stage::Setup],
-        &form.csrf,
-        "/setup",
-    ) {
+    let caller = match form_caller(&visitor, &[Stage::Setup], &form.csrf, "/setup") {
         Ok(c) => c,
         Err(answer) => return answer,
     };
     let login_id = form.login_id.trim();
-    if login_id_problem(login_id).is_some() {
-        // Well formed but refused: it looks like a temporary id.
-        let code = if login_id_syntax_problem(login_id).is_none() {
-            "login_id_tmp"
-        } else {
-            "login_id"
-        };
+    if let Some(code) = login_id_problem(login_id) {
         return back("/setup", code);
     }
     if let Some(answer) =
@@ -461,20 +443,14 @@ async fn setup_inner(
     {
         let _ = send_sms_code(env, &db, &account.id, phone, now).await;
     }
-    let cookie = session::start(
-        env,
-        &db,
-        session::New {
-            account: &account.id,
-            stage,
-            previous: Some(&caller.session),
-            origin,
-            reveal: None,
-        },
-        now,
-    )
-    .await?;
-    Ok(onward(stage.home(), Some(cookie)))
+    let new = session::New {
+        account: &account.id,
+        stage,
+        previous: Some(&caller.session),
+        origin,
+        reveal: None,
+    };
+    go(env, &db, new, stage.home(), now).await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -494,7 +470,7 @@ pub struct ChooseForm {
 /// In a full session, the second factor may change only shortly after the password was
 /// given (`domain::session::REAUTH_WINDOW`).
 fn stale(caller: &Caller, now: DateTime<Utc>) -> bool {
-    caller.stage == Stage::Full && !recently_authenticated(caller.authenticated_at, now)
+    needs_reauth(caller.stage, caller.authenticated_at, now)
 }
 
 /// Checks the password a signed-in user typed again (to change the second factor or the
@@ -563,8 +539,6 @@ pub async fn choose(
     Form(form): Form<ChooseForm>,
 ) -> Answer {
     let caller = match form_caller(
-        &env,
-        &headers,
         &visitor,
         &[Stage::Choose, Stage::Full],
         &form.csrf,
@@ -620,40 +594,50 @@ async fn choose_none(
     now: DateTime<Utc>,
 ) -> Result<Answer, AppError> {
     let db = env.d1("DB")?;
-    let mut batch = vec![
-        db.prepare(
-            "UPDATE accounts SET second_factor = 'none', totp_secret = NULL, totp_last_step = NULL, \
-               totp_pending = NULL, sms_phone = NULL, sms_pending_phone = NULL WHERE id = ?1",
-        )
-        .bind(&[caller.account_id.as_str().into()])?,
-        db.prepare("DELETE FROM recovery_codes WHERE account_id = ?1")
-            .bind(&[caller.account_id.as_str().into()])?,
+    let mut batch = clear_second_factor(&db, &caller.account_id, Some("none"))?;
+    batch.extend([
         session::revoke_others(&db, &caller.account_id, Some(&caller.session), now)?,
         audit::statement(
             &db,
             &Entry {
-                detail: caller.second_factor.as_deref().map(|f| format!("変更前: {}", domain::access::factor_label(f))),
+                detail: caller
+                    .second_factor
+                    .as_deref()
+                    .map(|f| format!("変更前: {}", domain::access::factor_label(f))),
                 ..Entry::by(caller, origin, "second_factor.none")
             },
             now,
         )?,
-    ];
+    ]);
     batch.extend(completed(&db, caller, origin, now)?);
     db.batch(batch).await?;
-    let cookie = session::start(
+    go(
         env,
         &db,
-        session::New {
-            account: &caller.account_id,
-            stage: Stage::Full,
-            previous: Some(&caller.session),
-            origin,
-            reveal: None,
-        },
+        full_session(caller, origin),
+        "/?done=2fa_none",
         now,
     )
-    .await?;
-    Ok(onward("/?done=2fa_none", Some(cookie)))
+    .await
+}
+
+/// Takes away the second factor of `account` and its recovery codes, leaving
+/// `second_factor` as `value` (`'none'`: chosen not to use one; `NULL`: to be chosen at
+/// the next sign-in).
+pub(crate) fn clear_second_factor(
+    db: &D1Database,
+    account: &str,
+    value: Option<&str>,
+) -> worker::Result<Vec<worker::D1PreparedStatement>> {
+    Ok(vec![
+        db.prepare(
+            "UPDATE accounts SET second_factor = ?2, totp_secret = NULL, totp_last_step = NULL, \
+               totp_pending = NULL, sms_phone = NULL, sms_pending_phone = NULL WHERE id = ?1",
+        )
+        .bind(&[account.into(), value.map_or(JsValue::NULL, JsValue::from)])?,
+        db.prepare("DELETE FROM recovery_codes WHERE account_id = ?1")
+            .bind(&[account.into()])?,
+    ])
 }
 
 // ---------------------------------------------------------------------------------------
@@ -674,7 +658,7 @@ pub async fn confirm_totp(
     headers: HeaderMap,
     Form(form): Form<CodeForm>,
 ) -> Answer {
-    let caller = match factor_caller(&env, &headers, &visitor, &form.csrf, "/setup/totp") {
+    let caller = match factor_caller(&visitor, &form.csrf, "/setup/totp") {
         Ok(c) => c,
         Err(answer) => return answer,
     };
@@ -688,7 +672,7 @@ pub async fn confirm_totp(
         let fresh = account
             .totp_pending_at
             .and_then(app::d1::time)
-            .is_some_and(|at| now - at < totp::PENDING_TTL);
+            .is_some_and(|at| totp::pending_confirmable(at, now));
         let pending = account.totp_pending.clone().filter(|_| fresh);
         let secret = pending
             .as_deref()
@@ -779,20 +763,11 @@ async fn enable(
     }
     // The codes are shown once, on the next page, by the new session.
     let reveal = serde_json::to_string(&codes).unwrap_or_default();
-    let cookie = session::start(
-        env,
-        db,
-        session::New {
-            account: &caller.account_id,
-            stage: Stage::Full,
-            previous: Some(&caller.session),
-            origin,
-            reveal: Some(&reveal),
-        },
-        now,
-    )
-    .await?;
-    Ok(onward("/setup/recovery", Some(cookie)))
+    let new = session::New {
+        reveal: Some(&reveal),
+        ..full_session(caller, origin)
+    };
+    go(env, db, new, "/setup/recovery", now).await
 }
 
 #[derive(Deserialize)]
@@ -801,11 +776,6 @@ pub struct PhoneForm {
     csrf: String,
     #[serde(default)]
     phone: String,
-}
-
-#[derive(Deserialize)]
-struct ChallengeRow {
-    sent_at: f64,
 }
 
 /// Sends a new SMS code to `phone`, replacing any earlier one. `Err` holds the page code
@@ -817,34 +787,30 @@ async fn send_sms_code(
     phone: &str,
     now: DateTime<Utc>,
 ) -> Result<Result<(), &'static str>, AppError> {
-    let last = db
-        .prepare("SELECT sent_at FROM sms_challenges WHERE account_id = ?1")
-        .bind(&[account.into()])?
-        .first::<ChallengeRow>(None)
-        .await?;
-    if last
-        .and_then(|l| app::d1::time(l.sent_at))
-        .is_some_and(|sent| now - sent < onetime::SMS_RESEND_INTERVAL)
-    {
-        return Ok(Err("sms_wait"));
-    }
     let code = onetime::sms_code(random::<4>()?);
-    named(
+    // A code sent less than SMS_RESEND_INTERVAL ago stays: the row is replaced only when
+    // older, in the same statement, so parallel requests send one code.
+    let stored = named(
         db,
         "INSERT INTO sms_challenges (account_id, phone, code_hash, sent_at, expires_at, attempts) \
          VALUES (:account, :phone, :hash, :now, :expires, 0) \
          ON CONFLICT (account_id) DO UPDATE SET phone = excluded.phone, code_hash = excluded.code_hash, \
-           sent_at = excluded.sent_at, expires_at = excluded.expires_at, attempts = 0",
+           sent_at = excluded.sent_at, expires_at = excluded.expires_at, attempts = 0 \
+         WHERE sms_challenges.sent_at <= :resend_before",
         &[
             ("account", &JsValue::from(account)),
             ("phone", &JsValue::from(phone)),
             ("hash", &JsValue::from(sha256_hex(&code))),
             ("now", &ms(now)),
             ("expires", &ms(now + onetime::SMS_CODE_TTL)),
+            ("resend_before", &ms(now - onetime::SMS_RESEND_INTERVAL)),
         ],
     )?
     .run()
     .await?;
+    if crate::d1::changes(Some(&stored)) == 0 {
+        return Ok(Err("sms_wait"));
+    }
     let sent = crate::sms::send(env, phone, &onetime::sms_body(&code)).await;
     let entry = |event, detail: String| Entry {
         event,
@@ -918,10 +884,9 @@ async fn check_sms_code(
 pub async fn send_phone_code(
     Extension(env): Extension<Env>,
     Extension(visitor): Extension<Visitor>,
-    headers: HeaderMap,
     Form(form): Form<PhoneForm>,
 ) -> Answer {
-    let caller = match factor_caller(&env, &headers, &visitor, &form.csrf, "/setup/sms") {
+    let caller = match factor_caller(&visitor, &form.csrf, "/setup/sms") {
         Ok(c) => c,
         Err(answer) => return answer,
     };
@@ -953,7 +918,7 @@ pub async fn confirm_sms(
     headers: HeaderMap,
     Form(form): Form<CodeForm>,
 ) -> Answer {
-    let caller = match factor_caller(&env, &headers, &visitor, &form.csrf, "/setup/sms") {
+    let caller = match factor_caller(&visitor, &form.csrf, "/setup/sms") {
         Ok(c) => c,
         Err(answer) => return answer,
     };
@@ -1005,10 +970,7 @@ async fn end_sign_in(
         ..Entry::by(caller, origin, "signin.failure")
     };
     let mut batch = vec![
-        db.prepare(
-            "UPDATE sessions SET revoked_at = ?2, recovery_reveal = NULL WHERE id_hash = ?1",
-        )
-        .bind(&[caller.session.as_str().into(), ms(now)])?,
+        session::revoke(db, &caller.session, now)?,
         audit::statement(db, &entry, now)?,
     ];
     if release_id {
@@ -1016,7 +978,7 @@ async fn end_sign_in(
     }
     db.batch(batch).await?;
     let mut r = back("/login", code);
-    set_cookies(&mut r, &[session::set_cookie(session::COOKIE, "", Some(0))]);
+    set_cookies(&mut r, &[session::clear_cookie()]);
     Ok(r)
 }
 
@@ -1027,14 +989,7 @@ pub async fn verify(
     headers: HeaderMap,
     Form(form): Form<CodeForm>,
 ) -> Answer {
-    let caller = match form_caller(
-        &env,
-        &headers,
-        &visitor,
-        &[Stage::Verify],
-        &form.csrf,
-        "/login/verify",
-    ) {
+    let caller = match form_caller(&visitor, &[Stage::Verify], &form.csrf, "/login/verify") {
         Ok(c) => c,
         Err(answer) => return answer,
     };
@@ -1059,28 +1014,24 @@ pub async fn verify(
             ])?
             .first::<f64>(Some("failed_codes"))
             .await?;
-        let id_state = match tries {
-            Some(_) => throttle::reserve(&db, &key, PER_LOGIN_ID, now).await?,
-            None => None,
-        };
-        let address_open = match (&address_key, id_state) {
-            (Some(k), Some(_)) => throttle::reserve(&db, k, PER_ADDRESS, now).await?.is_some(),
-            (None, Some(_)) => true,
-            (_, None) => false,
-        };
         let entry = |event, detail: Option<String>| Entry {
             detail,
             ..Entry::by(caller, &origin, event)
         };
         let over =
             |code, release_id| end_sign_in(&db, caller, &origin, &key, code, release_id, now);
-        if tries.is_none() {
+        let Some(tries) = tries else {
             return over("codes", false).await;
-        }
-        if id_state.is_none() {
+        };
+        if throttle::reserve(&db, &key, PER_LOGIN_ID, now)
+            .await?
+            .is_none()
+        {
             return over("locked", false).await;
         }
-        if !address_open {
+        if let Some(k) = &address_key
+            && throttle::reserve(&db, k, PER_ADDRESS, now).await?.is_none()
+        {
             return over("locked", true).await;
         }
         let account = account_by_id(&db, &caller.account_id)
@@ -1146,7 +1097,7 @@ pub async fn verify(
                 now,
             )
             .await;
-            if tries.is_some_and(|t| t as u32 >= domain::session::MAX_CODE_FAILURES) {
+            if tries as u32 >= domain::session::MAX_CODE_FAILURES {
                 return over("codes", false).await;
             }
             return Ok(back("/login/verify", "code"));
@@ -1166,25 +1117,12 @@ pub async fn verify(
             batch.push(throttle::release(&db, k, PER_ADDRESS)?);
         }
         db.batch(batch).await?;
-        let cookie = session::start(
-            &env,
-            &db,
-            session::New {
-                account: &caller.account_id,
-                stage: Stage::Full,
-                previous: Some(&caller.session),
-                origin: &origin,
-                reveal: None,
-            },
-            now,
-        )
-        .await?;
         let to = if how == "recovery code" {
             "/account?done=recovery_used"
         } else {
             "/"
         };
-        Ok::<_, AppError>(onward(to, Some(cookie)))
+        go(&env, &db, full_session(caller, &origin), to, now).await
     }
     .await;
     result.unwrap_or_else(|e| unavailable("/login/verify", e))
@@ -1201,17 +1139,9 @@ pub struct TokenForm {
 pub async fn resend(
     Extension(env): Extension<Env>,
     Extension(visitor): Extension<Visitor>,
-    headers: HeaderMap,
     Form(form): Form<TokenForm>,
 ) -> Answer {
-    let caller = match form_caller(
-        &env,
-        &headers,
-        &visitor,
-        &[Stage::Verify],
-        &form.csrf,
-        "/login/verify",
-    ) {
+    let caller = match form_caller(&visitor, &[Stage::Verify], &form.csrf, "/login/verify") {
         Ok(c) => c,
         Err(answer) => return answer,
     };
@@ -1241,7 +1171,7 @@ pub async fn logout(
     headers: HeaderMap,
     Form(form): Form<TokenForm>,
 ) -> Answer {
-    if !csrf_ok(&env, &headers, &form.csrf) {
+    if !csrf_ok(&visitor, &form.csrf) {
         return see_other("/");
     }
     if let Some(caller) = &visitor.caller {
@@ -1250,11 +1180,7 @@ pub async fn logout(
         let result = async {
             let db = env.d1("DB")?;
             db.batch(vec![
-                db.prepare(
-                    "UPDATE sessions SET revoked_at = ?2, recovery_reveal = NULL \
-                 WHERE id_hash = ?1 AND revoked_at IS NULL",
-                )
-                .bind(&[caller.session.as_str().into(), ms(now)])?,
+                session::revoke(&db, &caller.session, now)?,
                 audit::statement(&db, &Entry::by(caller, &origin, "signout"), now)?,
             ])
             .await?;
@@ -1266,7 +1192,7 @@ pub async fn logout(
         }
     }
     let mut r = see_other("/login?bye=1");
-    set_cookies(&mut r, &[session::set_cookie(session::COOKIE, "", Some(0))]);
+    set_cookies(&mut r, &[session::clear_cookie()]);
     r
 }
 
@@ -1289,14 +1215,7 @@ pub async fn change_password(
     headers: HeaderMap,
     Form(form): Form<PasswordForm>,
 ) -> Answer {
-    let caller = match form_caller(
-        &env,
-        &headers,
-        &visitor,
-        &[Stage::Full],
-        &form.csrf,
-        "/account",
-    ) {
+    let caller = match form_caller(&visitor, &[Stage::Full], &form.csrf, "/account") {
         Ok(c) => c,
         Err(answer) => return answer,
     };
@@ -1334,20 +1253,14 @@ pub async fn change_password(
             audit::statement(&db, &Entry::by(caller, &origin, "password.changed"), now)?,
         ])
         .await?;
-        let cookie = session::start(
+        go(
             &env,
             &db,
-            session::New {
-                account: &caller.account_id,
-                stage: Stage::Full,
-                previous: Some(&caller.session),
-                origin: &origin,
-                reveal: None,
-            },
+            full_session(caller, &origin),
+            "/account?done=password",
             now,
         )
-        .await?;
-        Ok::<_, AppError>(onward("/account?done=password", Some(cookie)))
+        .await
     }
     .await;
     result.unwrap_or_else(|e| unavailable("/account", e))
@@ -1361,14 +1274,7 @@ pub async fn end_others(
     headers: HeaderMap,
     Form(form): Form<TokenForm>,
 ) -> Answer {
-    let caller = match form_caller(
-        &env,
-        &headers,
-        &visitor,
-        &[Stage::Full],
-        &form.csrf,
-        "/account",
-    ) {
+    let caller = match form_caller(&visitor, &[Stage::Full], &form.csrf, "/account") {
         Ok(c) => c,
         Err(answer) => return answer,
     };

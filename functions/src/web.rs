@@ -68,14 +68,11 @@ fn csrf_token(env: &Env, secret: &str) -> String {
 }
 
 /// Whether a form's token matches the browser's anti-forgery cookie (compared in constant
-/// time by `auth::same_secret`).
-pub fn csrf_ok(env: &Env, headers: &HeaderMap, presented: &str) -> bool {
-    let cookies = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
-    let Some(secret) = session::cookie(cookies, CSRF_COOKIE) else {
-        return false;
-    };
-    let expected = csrf_token(env, secret);
-    !expected.is_empty() && crate::auth::same_secret(&expected, presented)
+/// time by `auth::same_secret`). `visit` made `visitor.csrf` from that cookie; without a
+/// well-formed cookie it is made from a fresh secret this request's browser never had,
+/// so no form can carry it.
+pub fn csrf_ok(visitor: &Visitor, presented: &str) -> bool {
+    !visitor.csrf.is_empty() && crate::auth::same_secret(&visitor.csrf, presented)
 }
 
 /// A state-changing request from another site is refused before anything runs. Browsers
