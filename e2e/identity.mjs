@@ -40,6 +40,18 @@ export class Visitor {
     return { status: res.status, location: res.headers.get('location'), html, res };
   }
 
+  /** The headers of a form post from this site by this visitor, with `extra` on top. */
+  formHeaders(extra) {
+    return {
+      cookie: this.cookieHeader(),
+      'user-agent': 'mimamori-e2e',
+      'cf-connecting-ip': this.ip,
+      'content-type': 'application/x-www-form-urlencoded',
+      origin: this.url,
+      ...extra,
+    };
+  }
+
   /** The anti-forgery token of the form on `path`. */
   async csrf(path) {
     const { html, status } = await this.get(path);
@@ -55,19 +67,21 @@ export class Visitor {
     const res = await fetch(`${this.url}${action}`, {
       method: 'POST',
       redirect: 'manual',
-      headers: {
-        cookie: this.cookieHeader(),
-        'user-agent': 'mimamori-e2e',
-        'cf-connecting-ip': this.ip,
-        'content-type': 'application/x-www-form-urlencoded',
-        origin: this.url,
-        ...headers,
-      },
+      headers: this.formHeaders(headers),
       body: new URLSearchParams({ csrf: token, ...fields }).toString(),
     });
     this.keep(res);
     await res.text();
     return { status: res.status, location: res.headers.get('location'), res };
+  }
+
+  /** Calls the server function `name` as the hydrated page does; returns the response. */
+  serverFn(name, fields = {}, headers = {}) {
+    return fetch(`${this.url}/_app/${name}`, {
+      method: 'POST',
+      headers: this.formHeaders(headers),
+      body: new URLSearchParams(fields).toString(),
+    });
   }
 }
 
@@ -78,7 +92,7 @@ export async function credentialsFromMail(stack, email) {
   assert.ok(mail, `no credentials mail for ${email}`);
   const loginId = mail.text.match(/仮ユーザID：(\S+)/)[1];
   const password = mail.text.match(/仮パスワード：(\S+)/)[1];
-  return { loginId, password, mail };
+  return { loginId, password };
 }
 
 let seq = 0;
@@ -89,8 +103,8 @@ export function address(who = 'user') {
 }
 
 /** Issues an account at `path` (an api-v1 …/accounts route) and reads its credentials. */
-export async function issueAccount(stack, path, email = address(), token = stack.settings.OPERATOR_TOKEN) {
-  const res = await api(stack, 'POST', path, { email }, token);
+export async function issueAccount(stack, path, email = address()) {
+  const res = await api(stack, 'POST', path, { email });
   assert.equal(res.status, 201, `issue account at ${path}: ${JSON.stringify(res.body)}`);
   assert.deepEqual(Object.keys(res.body), ['account_id'], 'the answer holds the id only');
   return { accountId: res.body.account_id, email, ...(await credentialsFromMail(stack, email)) };
@@ -114,12 +128,12 @@ export async function api(stack, method, path, body, token = stack.settings.OPER
  * and the second factor set to `factor` (`none` or `totp`; for `totp` the secret is
  * returned so that later sign-ins can compute codes).
  */
-export async function readyUser(stack, path, { factor = 'none', loginId, password } = {}) {
+export async function readyUser(stack, path, { factor = 'none', password } = {}) {
   const issued = await issueAccount(stack, path);
   const v = new Visitor(stack.url);
   let r = await v.post('/auth/login', { login_id: issued.loginId, password: issued.password }, { from: '/login' });
   assert.equal(r.location, '/setup');
-  loginId ??= `user${Math.random().toString(36).slice(2, 9)}`;
+  const loginId = `user${Math.random().toString(36).slice(2, 9)}`;
   password ??= `kaisha-no-${Math.random().toString(36).slice(2, 10)}-pass`;
   r = await v.post('/auth/setup', { login_id: loginId, password, password_confirm: password }, { from: '/setup' });
   assert.equal(r.location, '/setup/2fa', `setup: ${r.location}`);

@@ -82,11 +82,7 @@ test('every portal route, server function and scoped API call keeps tenants apar
       const page = await v.get(`/customers/${ids[c]}`);
       expectSeen(who, c, page.status, page.html, 'page /customers/:id');
       // Its server function, called as the hydrated page calls it.
-      const fn = await fetch(`${stack.url}/_app/appliances`, {
-        method: 'POST',
-        headers: { cookie: v.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded', origin: stack.url },
-        body: new URLSearchParams({ customer: ids[c] }).toString(),
-      });
+      const fn = await v.serverFn('appliances', { customer: ids[c] });
       expectSeen(who, c, fn.status, await fn.text(), 'server fn appliances');
     }
     // The home page and the customer list show exactly what is visible.
@@ -97,9 +93,7 @@ test('every portal route, server function and scoped API call keeps tenants apar
       const shows = home.html.includes(names[c]) || home.html.includes(devices[c]);
       assert.equal(shows, VISIBLE[who].includes(c), `${who}: / and customer ${c}`);
     }
-    const list = await fetch(`${stack.url}/_app/customers`, {
-      method: 'POST', headers: { cookie: v.cookieHeader(), origin: stack.url },
-    });
+    const list = await v.serverFn('customers');
     cells += 1;
     assert.equal(list.status, 200);
     const listed = (await list.json()).map((x) => x.id).sort();
@@ -108,7 +102,7 @@ test('every portal route, server function and scoped API call keeps tenants apar
     cells += 2;
     const audit = await v.get('/admin/audit');
     assert.equal(audit.status, who === 'operator' ? 200 : 404, `${who}: /admin/audit`);
-    const auditFn = await fetch(`${stack.url}/_app/audit`, { method: 'POST', headers: { cookie: v.cookieHeader(), origin: stack.url } });
+    const auditFn = await v.serverFn('audit');
     assert.equal(auditFn.status, who === 'operator' ? 200 : 404, `${who}: server fn audit`);
   }
 
@@ -123,10 +117,7 @@ test('every portal route, server function and scoped API call keeps tenants apar
       bodies.push([`page ${route}`, page.html]);
     }
     for (const fn of SERVER_FNS) {
-      const res = await fetch(`${stack.url}/_app/${fn}`, {
-        method: 'POST',
-        headers: { cookie: v.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded', origin: stack.url },
-      });
+      const res = await v.serverFn(fn);
       bodies.push([`server fn ${fn}`, await res.text()]);
     }
     for (const [what, body] of bodies) {
@@ -146,16 +137,13 @@ test('every portal route, server function and scoped API call keeps tenants apar
   }
   for (const fn of SERVER_FNS.filter((f) => f !== 'page_state')) {
     cells += 1;
-    const res = await fetch(`${stack.url}/_app/${fn}`, { method: 'POST', headers: { origin: stack.url } });
+    const res = await stranger.serverFn(fn);
     assert.equal(res.status, 401, `stranger → server fn ${fn}`);
   }
   for (const c of CUSTOMERS) {
     cells += 2;
     assert.equal((await stranger.get(`/customers/${ids[c]}`)).location, '/login');
-    const fn = await fetch(`${stack.url}/_app/appliances`, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: stack.url },
-      body: new URLSearchParams({ customer: ids[c] }).toString(),
-    });
+    const fn = await stranger.serverFn('appliances', { customer: ids[c] });
     assert.equal(fn.status, 401);
   }
 
