@@ -151,6 +151,23 @@ test('with JavaScript off the first sign-in works with SMS codes, and later sign
   }
 });
 
+test('an SMS code goes out at most once a minute, even when asked for four times at once', async () => {
+  const customer = await newCustomer(stack, '株式会社ヘイレツ');
+  const issued = await issueAccount(stack, accountsOf(customer));
+  const v = new Visitor(stack.url);
+  let r = await v.post('/auth/login', { login_id: issued.loginId, password: issued.password }, { from: '/login' });
+  assert.equal(r.location, '/setup');
+  const password = `heiretsu-${Math.random().toString(36).slice(2, 10)}`;
+  r = await v.post('/auth/setup', { login_id: `para${Math.random().toString(36).slice(2, 8)}`, password, password_confirm: password }, { from: '/setup' });
+  assert.equal(r.location, '/setup/2fa');
+  const phone = `090${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+  const csrf = await v.csrf('/setup/sms');
+  const answers = await Promise.all([1, 2, 3, 4].map(() => v.post('/auth/sms/send', { phone }, { csrf })));
+  const places = answers.map((a) => a.location).sort();
+  assert.deepEqual(places, ['/setup/sms?e=sms_wait', '/setup/sms?e=sms_wait', '/setup/sms?e=sms_wait', '/setup/sms?sent=1']);
+  assert.equal((await stack.sink.sms(`+81${phone.slice(1)}`)).length, 1, 'one text message');
+});
+
 test('wrong passwords and unknown ids get the same answer, and five failures lock the id', async () => {
   const customer = await newCustomer(stack, '株式会社ロック');
   const user = await readyUser(stack, accountsOf(customer));
