@@ -68,19 +68,7 @@ pub struct Decision {
 
 /// The most recent daily check time at or before `now`.
 pub fn latest_daily(now: DateTime<Utc>, daily_at: NaiveTime) -> DateTime<Utc> {
-    let local = now.with_timezone(&jst::tokyo());
-    let today = local
-        .date_naive()
-        .and_time(daily_at)
-        .and_local_timezone(jst::tokyo())
-        .single()
-        .expect("a fixed offset has exactly one local time")
-        .to_utc();
-    if today <= now {
-        today
-    } else {
-        today - TimeDelta::days(1)
-    }
+    jst::latest(now, daily_at)
 }
 
 /// Decides for one appliance that has reported at least once (one never installed is not

@@ -23,7 +23,7 @@ use crate::severity::{Rating, RuleSet, Severity};
 pub const COMPACT_WINDOW: TimeDelta = TimeDelta::minutes(10);
 
 /// The positions of a threat row, as the storage SQL reads them.
-pub const THREAT_COLUMNS: [&str; 26] = [
+pub const THREAT_COLUMNS: [&str; 27] = [
     "event_id",
     "occurred_at",
     "bucket",
@@ -50,6 +50,7 @@ pub const THREAT_COLUMNS: [&str; 26] = [
     "severity",
     "rank",
     "rule",
+    "notice",
 ];
 
 /// The positions of a usage row.
@@ -130,9 +131,9 @@ pub struct Rows {
 }
 
 impl Rows {
-    /// The rows of a report, threats rated by the built-in rule table.
+    /// The rows of a report, threats rated by the built-in rule table in force.
     pub fn of(report: &Report) -> Rows {
-        Rows::rated(report, &RuleSet::v1())
+        Rows::rated(report, &RuleSet::current())
     }
 
     /// The rows of a report, threats rated by `rules`.
@@ -210,6 +211,7 @@ fn threat_row(t: &ThreatEvent, rating: &Rating) -> Value {
         rating.severity.as_str(),
         rating.severity as u8,
         rating.rule,
+        rating.notice.as_str(),
     ])
 }
 
@@ -390,7 +392,8 @@ mod tests {
         assert_eq!(col("host"), "");
         assert_eq!(col("severity"), "low");
         assert_eq!(col("rank"), 2);
-        assert_eq!(col("rule"), "inbound-attack-blocked");
+        assert_eq!(col("rule"), "scan-seen");
+        assert_eq!(col("notice"), "mail_unless_mass");
         let usage: Value = serde_json::from_str(&rows.usage).unwrap();
         let u = &usage[0];
         assert_eq!(u.as_array().unwrap().len(), USAGE_COLUMNS.len());

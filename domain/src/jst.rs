@@ -2,11 +2,29 @@
 //! saving time, so Asia/Tokyo is always UTC+09:00 and a fixed offset is exact (no tz
 //! database needed in the bundle).
 
-use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+use chrono::{DateTime, FixedOffset, NaiveTime, SecondsFormat, TimeDelta, Utc};
 
 /// Asia/Tokyo as an offset: +09:00, all year.
 pub fn tokyo() -> FixedOffset {
     FixedOffset::east_opt(9 * 3600).expect("+09:00 is a valid offset")
+}
+
+/// The most recent `at` o'clock in Asia/Tokyo at or before `now` (today's, or yesterday's
+/// when today's is still ahead).
+pub fn latest(now: DateTime<Utc>, at: NaiveTime) -> DateTime<Utc> {
+    let today = now
+        .with_timezone(&tokyo())
+        .date_naive()
+        .and_time(at)
+        .and_local_timezone(tokyo())
+        .single()
+        .expect("a fixed offset has exactly one local time")
+        .to_utc();
+    if today <= now {
+        today
+    } else {
+        today - TimeDelta::days(1)
+    }
 }
 
 /// `2026/11/25 19:00` — how a report time is shown in tables.

@@ -13,6 +13,7 @@ pub mod id;
 pub mod ingest;
 pub mod jst;
 pub mod mail;
+pub mod noise;
 pub mod offline;
 pub mod onetime;
 pub mod outbox;

@@ -6,16 +6,20 @@
 //! `mails` table is the customer's delivery log.
 //!
 //! ★★★ is flushed right after the report that raised it (`wait_until`), the other tiers
-//! when their batch window has passed (cron).
+//! when their batch window has passed (cron), and once a customer's mails of the day are
+//! used up (`domain::outbox::MAILS_PER_DAY`) on the next mail day's morning. A flush first
+//! leaves out what `domain::noise` judges untargeted mass activity: those incidents stay
+//! recorded, marked `mass`, and their notifications are dropped, not mailed.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use domain::delivery::retry_delay;
 use domain::mail::{self, AlertLine, Mail};
-use domain::outbox::{Pending, due_customers};
+use domain::noise::{self, Spread, Told};
+use domain::outbox::{Pending, due_customers, mail_day_start};
 use domain::report::{Action, Direction};
-use domain::severity::{RuleSet, Severity};
+use domain::severity::{Notice, RuleSet, Severity};
 use futures_util::future::{Either, select};
 use serde::Deserialize;
 use serde_json::json;
@@ -69,6 +73,8 @@ pub async fn run(env: &Env, now: DateTime<Utc>) -> worker::Result<usize> {
     struct PendingRow {
         customer_id: String,
         due_at: f64,
+        rank: f64,
+        mailed_today: f64,
     }
     #[derive(Deserialize)]
     struct Due {
@@ -76,7 +82,13 @@ pub async fn run(env: &Env, now: DateTime<Utc>) -> worker::Result<usize> {
     }
     let db = env.d1("DB")?;
     let pending: Vec<Pending> = db
-        .prepare("SELECT customer_id, min(due_at) AS due_at FROM notifications WHERE mail_id IS NULL GROUP BY customer_id")
+        .prepare(
+            "SELECT n.customer_id, min(n.due_at) AS due_at, min(n.rank) AS rank, \
+               (SELECT count(*) FROM mails m WHERE m.customer_id = n.customer_id \
+                  AND m.kind = 'alert' AND m.created_at >= ?1) AS mailed_today \
+             FROM notifications n WHERE n.mail_id IS NULL GROUP BY n.customer_id",
+        )
+        .bind(&[ms(mail_day_start(now))])?
         .all()
         .await?
         .results::<PendingRow>()?
@@ -84,6 +96,8 @@ pub async fn run(env: &Env, now: DateTime<Utc>) -> worker::Result<usize> {
         .map(|r| Pending {
             customer: r.customer_id,
             due_at: time(r.due_at).unwrap_or_default(),
+            most_urgent: Severity::from_rank(r.rank as u8),
+            mailed_today: r.mailed_today as u32,
         })
         .collect();
     let mut sent = 0;
@@ -131,6 +145,7 @@ pub(crate) struct LineRow {
     url: Option<String>,
     file_name: Option<String>,
     rule: String,
+    rules_version: f64,
 }
 
 fn wire<T: serde::de::DeserializeOwned>(s: &str, fallback: T) -> T {
@@ -140,7 +155,7 @@ fn wire<T: serde::de::DeserializeOwned>(s: &str, fallback: T) -> T {
 /// The columns an `AlertLine` is made of, from `incidents i`, `devices d`, `customers c`.
 const LINE_COLUMNS: &str = "i.id, i.customer_id, c.name AS company, i.severity_rank, \
      i.first_at, i.last_at, i.count, d.name AS appliance, i.host, i.name, i.action, \
-     i.direction, i.url, i.file_name, i.rule";
+     i.direction, i.url, i.file_name, i.rule, i.rules_version";
 
 /// One incident as a mail shows it, or `None` for an unknown id.
 pub(crate) async fn incident(db: &D1Database, id: f64) -> worker::Result<Option<LineRow>> {
@@ -154,12 +169,10 @@ pub(crate) async fn incident(db: &D1Database, id: f64) -> worker::Result<Option<
 }
 
 impl LineRow {
-    pub(crate) fn line(&self, rules: &RuleSet) -> AlertLine {
-        let reason = rules
-            .rules
-            .iter()
-            .find(|r| r.id == self.rule)
-            .map_or(rules.otherwise.reason.clone(), |r| r.reason.clone());
+    /// The incident as a mail line, explained by the rule table that rated it.
+    pub(crate) fn line(&self) -> AlertLine {
+        let rules = RuleSet::built_in(self.rules_version as u32).unwrap_or_else(RuleSet::current);
+        let reason = rules.reason(&self.rule).to_owned();
         AlertLine {
             incident_id: format!("{}", self.id as i64),
             severity: Severity::from_rank(self.severity_rank as u8),
@@ -221,24 +234,90 @@ pub(crate) fn new_mail_id() -> worker::Result<String> {
     Ok(format!("ml_{}", hex(&bytes)))
 }
 
-/// Claims every pending notification of `customer` for one new mail, writes it and sends
-/// it; true when the mail API took it. Does nothing when nothing is pending (another flush
-/// got there first).
+/// A pending notification with what `domain::noise` needs to judge it.
+#[derive(Deserialize)]
+struct PendingAlert {
+    id: f64,
+    incident_id: f64,
+    notice: String,
+    sources: f64,
+    hosts: f64,
+}
+
+/// Claims the pending notifications of `customer` for one new mail, writes it and sends
+/// it; true when the mail API took it. Those judged untargeted mass activity are left out
+/// (their incidents marked `mass`). Does nothing when nothing is left to mail (another
+/// flush got there first, or all of it was mass activity).
 pub async fn flush_customer(env: &Env, customer: &str, now: DateTime<Utc>) -> worker::Result<bool> {
     let db = env.d1("DB")?;
+    let since = ms(now - noise::LOOKBACK);
+    let cust = JsValue::from(customer);
+    // The spread of a signature at this customer: distinct sources of its threat rows and
+    // distinct hosts of its incidents over the lookback (only for alerts that may be mass).
+    let pending: Vec<PendingAlert> = named(
+        &db,
+        "SELECT n.id, n.incident_id, i.notice, \
+           CASE WHEN i.notice = 'mail_unless_mass' THEN \
+             (SELECT count(DISTINCT t.src_key) FROM threats t WHERE t.customer_id = :customer \
+                AND t.last_at >= :since AND t.sig_key = i.sig_key AND t.src_key <> '') \
+           ELSE 0 END AS sources, \
+           CASE WHEN i.notice = 'mail_unless_mass' THEN \
+             (SELECT count(DISTINCT j.host) FROM incidents j WHERE j.customer_id = :customer \
+                AND j.last_at >= :since AND j.sig_key = i.sig_key AND j.host <> '') \
+           ELSE 0 END AS hosts \
+         FROM notifications n JOIN incidents i ON i.id = n.incident_id \
+         WHERE n.customer_id = :customer AND n.mail_id IS NULL",
+        &[("customer", &cust), ("since", &since)],
+    )?
+    .all()
+    .await?
+    .results()?;
+    let (mut mailed, mut mass, mut mass_incidents) = (Vec::new(), Vec::new(), Vec::new());
+    for p in &pending {
+        let notice = serde_json::from_value(json!(p.notice)).unwrap_or(Notice::Mail);
+        let spread = Spread {
+            sources: p.sources as u32,
+            hosts: p.hosts as u32,
+        };
+        match noise::tell(notice, spread) {
+            Told::Mailed => mailed.push(p.id as i64),
+            Told::Mass => {
+                mass.push(p.id as i64);
+                mass_incidents.push(p.incident_id as i64);
+            }
+        }
+    }
     let mail_id = new_mail_id()?;
-    let (id, cust, at) = (
-        JsValue::from(mail_id.as_str()),
-        JsValue::from(customer),
-        ms(now),
-    );
-    let args = [("mail", &id), ("customer", &cust), ("now", &at)];
+    let list = |ids: &[i64]| JsValue::from(json!(ids).to_string());
+    let (id, at) = (JsValue::from(mail_id.as_str()), ms(now));
+    let (mailed, mass, mass_incidents) = (list(&mailed), list(&mass), list(&mass_incidents));
+    let args = [
+        ("mail", &id),
+        ("customer", &cust),
+        ("now", &at),
+        ("mailed", &mailed),
+        ("mass", &mass),
+        ("mass_incidents", &mass_incidents),
+    ];
     let claimed = db
         .batch(vec![
             named(
                 &db,
+                "UPDATE incidents SET notice = 'mass' \
+                 WHERE customer_id = :customer AND id IN (SELECT value FROM json_each(:mass_incidents))",
+                &args,
+            )?,
+            named(
+                &db,
+                "DELETE FROM notifications WHERE customer_id = :customer AND mail_id IS NULL \
+                   AND id IN (SELECT value FROM json_each(:mass))",
+                &args,
+            )?,
+            named(
+                &db,
                 "UPDATE notifications SET mail_id = :mail \
-                 WHERE customer_id = :customer AND mail_id IS NULL",
+                 WHERE customer_id = :customer AND mail_id IS NULL \
+                   AND id IN (SELECT value FROM json_each(:mailed))",
                 &args,
             )?,
             named(
@@ -253,7 +332,7 @@ pub async fn flush_customer(env: &Env, customer: &str, now: DateTime<Utc>) -> wo
             )?,
         ])
         .await?;
-    if changes(claimed.first()) == 0 {
+    if changes(claimed.get(2)) == 0 {
         return Ok(false);
     }
     render(env, &db, &mail_id).await?;
@@ -275,8 +354,7 @@ async fn render(env: &Env, db: &D1Database, mail_id: &str) -> worker::Result<()>
         .all()
         .await?
         .results()?;
-    let rules = RuleSet::v1();
-    let lines: Vec<AlertLine> = rows.iter().map(|r| r.line(&rules)).collect();
+    let lines: Vec<AlertLine> = rows.iter().map(LineRow::line).collect();
     let company = rows.first().map_or("", |r| r.company.as_str());
     let api = MailApi::from_env(env);
     let Mail {

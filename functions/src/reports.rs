@@ -152,7 +152,7 @@ pub async fn post(
         .map_err(|retry_after_s| AppError::RateLimited { retry_after_s })?;
     device_cache::set_bucket(&token_hash, bucket);
     let report = parse_report(&body, now)?;
-    let rules = RuleSet::v1();
+    let rules = RuleSet::current();
     let rows = Rows::rated(&report, &rules);
     let alerts = config::Alerts::from_env(&env);
 
@@ -246,10 +246,10 @@ pub async fn post(
             )?,
             statement(&format!(
                 "INSERT INTO incidents (customer_id, device_id, sig_key, host, name, function, \
-                   action, direction, url, file_name, severity_rank, rule, rules_version, \
+                   action, direction, url, file_name, severity_rank, rule, notice, rules_version, \
                    first_at, last_at, count, batch, created_at) \
                  SELECT :customer, :device, r.sig_key, r.host, r.name, r.function, r.action, \
-                   r.direction, r.url, r.file_name, min(r.rank), r.rule, :rules_version, \
+                   r.direction, r.url, r.file_name, min(r.rank), r.rule, r.notice, :rules_version, \
                    min(r.occurred_at), max(r.occurred_at), count(*), :batch, :now \
                  FROM {threats} r {NEW_EVENTS} \
                  GROUP BY r.sig_key, r.host \
@@ -259,16 +259,20 @@ pub async fn post(
                    last_at = max(last_at, excluded.last_at), \
                    rule = CASE WHEN excluded.severity_rank < severity_rank \
                           THEN excluded.rule ELSE rule END, \
+                   notice = CASE WHEN excluded.severity_rank < severity_rank \
+                            THEN excluded.notice ELSE notice END, \
                    severity_rank = min(severity_rank, excluded.severity_rank)"
             ))?,
-            // The outbox, in the same transaction: each incident this report opened. ★★★
-            // is due at once; the rest wait for the customer's batch window.
+            // The outbox, in the same transaction: each incident this report opened that
+            // may be mailed (not a recorded-only one). ★★★ is due at once; the rest wait
+            // for the customer's batch window.
             statement(
                 "INSERT INTO notifications (customer_id, incident_id, rank, due_at, created_at) \
                  SELECT customer_id, id, severity_rank, \
                    CASE WHEN severity_rank = 0 THEN :due_high ELSE :due_later END, :now \
                  FROM incidents \
-                 WHERE device_id = :device AND batch = :batch AND closed_at IS NULL",
+                 WHERE device_id = :device AND batch = :batch AND closed_at IS NULL \
+                   AND notice <> 'record'",
             )?,
             statement(&format!(
                 "INSERT OR IGNORE INTO usage_records (device_id, event_id, customer_id, \

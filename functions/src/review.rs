@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use domain::mail::investigation_result;
 use domain::review::parse_review;
-use domain::severity::{RuleSet, Severity};
+use domain::severity::Severity;
 use serde_json::json;
 use wasm_bindgen::JsValue;
 use worker::Env;
@@ -47,7 +47,7 @@ pub async fn record(
     let now = Utc::now();
     let old = Severity::from_rank(incident.severity_rank as u8);
     let new = review.severity.unwrap_or(old);
-    let line = incident.line(&RuleSet::v1());
+    let line = incident.line();
     let api = MailApi::from_env(&env);
     let mail = investigation_result(
         &incident.company,

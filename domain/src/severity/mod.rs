@@ -8,8 +8,15 @@
 //!
 //! The rules are data ([`RuleSet`], JSON, versioned): the first rule whose conditions all
 //! hold decides, and the rating records which rule fired and why, so every alert can be
-//! explained and a changed table can be told apart from the old one. [`RuleSet::v1`] is
-//! the built-in table (`rules-v1.json`); the operator may store another later.
+//! explained and a changed table can be told apart from the old one. [`RuleSet::current`]
+//! is the built-in table in force (`rules-v2.json`, which reads what appliances really
+//! send: Suricata classtypes, priorities and signature families, next to the seed's own
+//! categories); `rules-v1.json` stays so that alerts rated by it keep their reasons.
+//!
+//! A rule also says whether its alerts are news ([`Notice`]): most are mailed; noise such
+//! as protocol anomalies is recorded and shown in the portal only; attacks and scans that
+//! hit every address on the internet are mailed only while they look aimed at this
+//! customer (`crate::noise` judges that when the mail is due).
 
 use serde::{Deserialize, Serialize};
 
@@ -92,9 +99,35 @@ impl Severity {
     }
 }
 
+/// Whether a rule's alerts are mailed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Notice {
+    /// Mailed, batched per tier (`crate::outbox`).
+    #[default]
+    Mail,
+    /// Mailed unless, when the mail is due, the same signature has come from many sources
+    /// or gone to many of the customer's hosts: untargeted mass activity (`crate::noise`).
+    MailUnlessMass,
+    /// Recorded and shown in the portal, never mailed.
+    Record,
+}
+
+impl Notice {
+    /// The stored form: `mail`, `mail_unless_mass`, `record`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Notice::Mail => "mail",
+            Notice::MailUnlessMass => "mail_unless_mass",
+            Notice::Record => "record",
+        }
+    }
+}
+
 /// A rule's conditions. Every listed field must hold; a list holds when the event's value
-/// is one of it. `category` and `name_contains` together describe what the threat is:
-/// either one matching is enough (appliances differ in which of the two they fill in).
+/// is one of it. `category`, `name_contains` and `family` together describe what the
+/// threat is: any one of them matching is enough (appliances differ in which they fill
+/// in: a Suricata classtype, a signature family, a vendor's own category).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct When {
@@ -112,6 +145,16 @@ pub struct When {
     /// Lowercase fragments of the threat name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub name_contains: Vec<String>,
+    /// Lowercase signature families: the words a name starts with (`et malware` for
+    /// "ET MALWARE FormBook CnC Checkin (GET)", `suricata` for decoder events).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub family: Vec<String>,
+}
+
+/// Whether a lowercase `name` starts with the words of `family`.
+fn in_family(name: &str, family: &str) -> bool {
+    name.strip_prefix(family)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(' '))
 }
 
 /// An empty list allows everything; otherwise the value must be in it.
@@ -121,13 +164,17 @@ fn listed<T: PartialEq>(list: &[T], value: T) -> bool {
 
 impl When {
     fn holds(&self, e: &ThreatEvent) -> bool {
-        let kind = if self.category.is_empty() && self.name_contains.is_empty() {
+        let kind = if self.category.is_empty()
+            && self.name_contains.is_empty()
+            && self.family.is_empty()
+        {
             true
         } else {
             let category = e.threat.category.as_deref();
             let name = e.threat.name.to_lowercase();
             category.is_some_and(|c| self.category.iter().any(|x| x == c))
                 || self.name_contains.iter().any(|f| name.contains(f.as_str()))
+                || self.family.iter().any(|f| in_family(&name, f))
         };
         listed(&self.function, e.function)
             && listed(&self.action, e.action)
@@ -144,8 +191,14 @@ pub struct Rule {
     #[serde(default)]
     pub when: When,
     pub severity: Severity,
+    #[serde(default, skip_serializing_if = "is_mail")]
+    pub notice: Notice,
     /// Why, in Japanese, as shown with the alert.
     pub reason: String,
+}
+
+fn is_mail(n: &Notice) -> bool {
+    *n == Notice::Mail
 }
 
 /// What applies when no rule does.
@@ -169,6 +222,7 @@ pub struct RuleSet {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rating {
     pub severity: Severity,
+    pub notice: Notice,
     pub rules_version: u32,
     pub rule: String,
     pub reason: String,
@@ -185,9 +239,38 @@ pub enum RuleSetError {
 }
 
 impl RuleSet {
-    /// The built-in table.
+    /// The built-in table in force: what new alerts are rated by.
+    pub fn current() -> RuleSet {
+        RuleSet::v2()
+    }
+
+    /// The first table: the simulator's vocabulary only (`c2`, `scan`, `malware`, …).
     pub fn v1() -> RuleSet {
         RuleSet::parse(include_str!("rules-v1.json")).expect("the built-in rule table is valid")
+    }
+
+    /// The table for real appliances: Suricata classtypes, priorities and signature
+    /// families as well as the seed's categories.
+    pub fn v2() -> RuleSet {
+        RuleSet::parse(include_str!("rules-v2.json")).expect("the built-in rule table is valid")
+    }
+
+    /// The built-in table of `version`, for explaining alerts it rated.
+    pub fn built_in(version: u32) -> Option<RuleSet> {
+        match version {
+            1 => Some(RuleSet::v1()),
+            2 => Some(RuleSet::v2()),
+            _ => None,
+        }
+    }
+
+    /// Why rule `id` of this table rates as it does; the fallback's reason for an id the
+    /// table does not have.
+    pub fn reason(&self, id: &str) -> &str {
+        self.rules
+            .iter()
+            .find(|r| r.id == id)
+            .map_or(self.otherwise.reason.as_str(), |r| r.reason.as_str())
     }
 
     /// A table from its JSON form, checked.
@@ -199,7 +282,10 @@ impl RuleSet {
                 return Err(RuleSetError::DuplicateId(rule.id.clone()));
             }
             let lower = |xs: &[String]| xs.iter().all(|x| *x == x.to_lowercase());
-            if !lower(&rule.when.category) || !lower(&rule.when.name_contains) {
+            if !lower(&rule.when.category)
+                || !lower(&rule.when.name_contains)
+                || !lower(&rule.when.family)
+            {
                 return Err(RuleSetError::NotLowercase(rule.id.clone()));
             }
         }
@@ -208,18 +294,20 @@ impl RuleSet {
 
     /// Rates one event: the first rule that holds, else the fallback.
     pub fn rate(&self, e: &ThreatEvent) -> Rating {
-        let (id, severity, reason) = self
+        let (id, severity, notice, reason) = self
             .rules
             .iter()
             .find(|r| r.when.holds(e))
-            .map(|r| (&r.id, r.severity, &r.reason))
+            .map(|r| (&r.id, r.severity, r.notice, &r.reason))
             .unwrap_or((
                 &self.otherwise.id,
                 self.otherwise.severity,
+                Notice::Mail,
                 &self.otherwise.reason,
             ));
         Rating {
             severity,
+            notice,
             rules_version: self.version,
             rule: id.clone(),
             reason: reason.clone(),

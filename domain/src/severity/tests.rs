@@ -36,7 +36,7 @@ fn event(changes: Value) -> ThreatEvent {
 
 #[track_caller]
 fn check(changes: Value, severity: Severity, rule: &str) {
-    let rating = RuleSet::v1().rate(&event(changes));
+    let rating = RuleSet::current().rate(&event(changes));
     assert_eq!(
         (rating.severity, rating.rule.as_str()),
         (severity, rule),
@@ -84,16 +84,13 @@ fn a_malware_file_that_got_through_is_three_stars() {
 
 #[test]
 fn a_malware_download_stopped_is_two_stars() {
-    check(
-        json!({"function": "antivirus", "action": "detoxified"}),
-        Severity::Medium,
-        "malware-file-stopped",
-    );
-    check(
-        json!({"function": "antivirus", "action": "blocked"}),
-        Severity::Medium,
-        "malware-file-stopped",
-    );
+    for action in ["detoxified", "blocked"] {
+        check(
+            json!({"function": "antivirus", "action": action}),
+            Severity::Medium,
+            "malware-file-stopped",
+        );
+    }
 }
 
 #[test]
@@ -113,25 +110,39 @@ fn reaching_a_malware_or_phishing_site_is_two_stars() {
 }
 
 #[test]
-fn blocked_inbound_scans_and_attacks_are_one_star() {
+fn inbound_scans_are_one_star_whether_blocked_or_seen() {
     check(
         json!({"threat": {"name": "ET SCAN Suspicious inbound to MSSQL port 1433", "category": "scan"}}),
         Severity::Low,
-        "inbound-attack-blocked",
+        "scan-seen",
     );
     check(
         json!({"action": "detected", "threat": {"name": "ET SCAN Potential SSH Scan", "category": "attempted-recon"}}),
         Severity::Low,
-        "inbound-scan-seen",
+        "scan-seen",
     );
 }
 
 #[test]
-fn unwanted_software_and_policy_hits_are_one_star() {
+fn a_blocked_inbound_attack_is_one_star() {
+    check(
+        json!({"threat": {"name": "Something", "vendor_severity": "high"}}),
+        Severity::Low,
+        "inbound-attack-blocked",
+    );
+}
+
+#[test]
+fn unwanted_software_is_one_star_and_policy_hits_are_recorded() {
+    check(
+        json!({"direction": "outbound", "action": "detected", "function": "app_guard", "threat": {"category": "pup-activity"}}),
+        Severity::Low,
+        "unwanted-software",
+    );
     check(
         json!({"direction": "outbound", "action": "detected", "function": "app_guard", "threat": {"category": "p2p"}}),
         Severity::Low,
-        "unwanted-software",
+        "policy",
     );
 }
 
@@ -143,16 +154,51 @@ fn what_no_rule_decides_is_under_investigation() {
         "undecided",
     );
     check(
-        json!({"direction": "inbound", "action": "detected", "threat": {"name": "Exploit attempt", "category": "exploit", "vendor_severity": "critical"}}),
+        json!({"direction": "internal", "action": "detected", "threat": {"name": "Odd thing", "vendor_severity": "critical"}}),
         Severity::Investigating,
         "undecided",
     );
 }
 
 #[test]
+fn an_exploit_that_was_not_stopped_may_have_worked() {
+    check(
+        json!({"direction": "inbound", "action": "detected", "threat": {"name": "Exploit attempt", "category": "exploit", "vendor_severity": "critical"}}),
+        Severity::Medium,
+        "exploit-may-have-worked",
+    );
+}
+
+#[test]
+fn the_first_table_still_rates_as_it_did() {
+    let v1 = RuleSet::v1();
+    let exploit = event(
+        json!({"direction": "inbound", "action": "detected", "threat": {"name": "Exploit attempt", "category": "exploit", "vendor_severity": "critical"}}),
+    );
+    assert_eq!(v1.rate(&exploit).rule, "undecided");
+    assert_eq!(v1.rate(&exploit).rules_version, 1);
+    let scan = event(json!({"threat": {"category": "scan"}}));
+    assert_eq!(v1.rate(&scan).rule, "inbound-attack-blocked");
+}
+
+#[test]
+fn each_rule_of_each_built_in_table_explains_itself_by_id() {
+    for version in [1, 2] {
+        let t = RuleSet::built_in(version).unwrap();
+        assert_eq!(t.version, version);
+        for r in &t.rules {
+            assert_eq!(t.reason(&r.id), r.reason);
+        }
+        assert_eq!(t.reason("no-such-rule"), t.otherwise.reason);
+    }
+    assert!(RuleSet::built_in(3).is_none());
+    assert_eq!(RuleSet::current().version, 2);
+}
+
+#[test]
 fn every_rating_names_the_table_version_and_says_why_in_japanese() {
-    let r = RuleSet::v1().rate(&event(json!({})));
-    assert_eq!(r.rules_version, 1);
+    let r = RuleSet::current().rate(&event(json!({})));
+    assert_eq!(r.rules_version, 2);
     assert!(!r.reason.is_empty() && !r.reason.is_ascii());
 }
 
@@ -193,20 +239,32 @@ fn each_tier_tells_a_non_expert_what_to_do() {
 
 #[test]
 fn a_table_with_a_repeated_id_or_uppercase_category_is_refused() {
-    let mut v: Value = serde_json::from_str(include_str!("rules-v1.json")).unwrap();
+    let mut v: Value = serde_json::from_str(include_str!("rules-v2.json")).unwrap();
     v["rules"][1]["id"] = v["rules"][0]["id"].clone();
     assert!(matches!(
         RuleSet::parse(&v.to_string()),
         Err(RuleSetError::DuplicateId(_))
     ));
-    let mut v: Value = serde_json::from_str(include_str!("rules-v1.json")).unwrap();
+    let mut v: Value = serde_json::from_str(include_str!("rules-v2.json")).unwrap();
     v["rules"][0]["when"]["category"][0] = json!("C2");
     assert!(matches!(
         RuleSet::parse(&v.to_string()),
         Err(RuleSetError::NotLowercase(_))
     ));
-    let mut v: Value = serde_json::from_str(include_str!("rules-v1.json")).unwrap();
+    let mut v: Value = serde_json::from_str(include_str!("rules-v2.json")).unwrap();
     v["rules"][0]["when"]["colour"] = json!(["red"]);
+    assert!(matches!(
+        RuleSet::parse(&v.to_string()),
+        Err(RuleSetError::Invalid(_))
+    ));
+    let mut v: Value = serde_json::from_str(include_str!("rules-v2.json")).unwrap();
+    v["rules"][0]["when"]["family"] = json!(["ET MALWARE"]);
+    assert!(matches!(
+        RuleSet::parse(&v.to_string()),
+        Err(RuleSetError::NotLowercase(_))
+    ));
+    let mut v: Value = serde_json::from_str(include_str!("rules-v2.json")).unwrap();
+    v["rules"][0]["notice"] = json!("shout");
     assert!(matches!(
         RuleSet::parse(&v.to_string()),
         Err(RuleSetError::Invalid(_))
@@ -215,11 +273,12 @@ fn a_table_with_a_repeated_id_or_uppercase_category_is_refused() {
 
 #[test]
 fn the_table_round_trips_through_its_json_form() {
-    let t = RuleSet::v1();
-    assert_eq!(
-        RuleSet::parse(&serde_json::to_string(&t).unwrap()).unwrap(),
-        t
-    );
+    for t in [RuleSet::v1(), RuleSet::v2()] {
+        assert_eq!(
+            RuleSet::parse(&serde_json::to_string(&t).unwrap()).unwrap(),
+            t
+        );
+    }
 }
 
 proptest! {
@@ -239,13 +298,20 @@ proptest! {
         e.threat.vendor_severity = vendor;
         e.threat.category = category;
         e.threat.name = name;
-        let t = RuleSet::v1();
-        let r = t.rate(&e);
-        let known = t.rules.iter().any(|x| x.id == r.rule) || r.rule == t.otherwise.id;
-        prop_assert!(known);
-        // A rule that fires at all fires for the first matching rule only.
-        if let Some(first) = t.rules.iter().find(|x| x.when.holds(&e)) {
-            prop_assert_eq!(&r.rule, &first.id);
+        for t in [RuleSet::v1(), RuleSet::v2()] {
+            let r = t.rate(&e);
+            let known = t.rules.iter().any(|x| x.id == r.rule) || r.rule == t.otherwise.id;
+            prop_assert!(known);
+            // A rule that fires at all fires for the first matching rule only.
+            match t.rules.iter().find(|x| x.when.holds(&e)) {
+                Some(first) => {
+                    prop_assert_eq!(&r.rule, &first.id);
+                    prop_assert_eq!(r.notice, first.notice);
+                }
+                None => prop_assert_eq!(&r.rule, &t.otherwise.id),
+            }
         }
     }
 }
+
+mod real;
