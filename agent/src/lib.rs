@@ -13,3 +13,4 @@ pub mod simulate;
 pub mod spool;
 pub mod state;
 pub mod tail;
+pub mod triage;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use agent::progress::Ui;
 use agent::send::Backoff;
 use agent::state::{self, Secret};
-use agent::{bench, enroll, eve, send, simulate};
+use agent::{bench, enroll, eve, send, simulate, triage};
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use domain::device::DeviceId;
@@ -78,11 +78,27 @@ enum Command {
         /// Keep following the file like `tail -F` (rotation and truncation included).
         #[arg(long)]
         follow: bool,
-        /// Move every timestamp by whole hours so the newest line lands in the last hour (old files).
+        /// Move every timestamp by whole hours so the newest event lands in the last hour
+        /// (old files; a file spanning more than the 7-day window is compressed at its
+        /// quiet gaps, then its oldest part is left out and named).
         #[arg(long)]
         replay: bool,
         #[command(flatten)]
+        home: HomeNetArgs,
+        #[command(flatten)]
         backoff: BackoffArgs,
+    },
+    /// Rate the threats of eve.json files as forwarding them with --replay would, and
+    /// print per file the tiers, the rules that fired, what was skipped and why.
+    Triage {
+        /// eve.json files (JSON lines).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// A rule table to judge instead of the built-in one (JSON, as rules-v2.json).
+        #[arg(long, value_name = "FILE")]
+        rules: Option<PathBuf>,
+        #[command(flatten)]
+        home: HomeNetArgs,
     },
     /// Provision a customer and appliances via the operator API and time many reports.
     Bench {
@@ -108,6 +124,24 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
     },
+}
+
+#[derive(Args)]
+struct HomeNetArgs {
+    /// The customer's networks, as Suricata's HOME_NET (default: RFC 1918, IPv6
+    /// unique-local and link-local, loopback), e.g. "192.168.1.0/24,fd00::/8".
+    #[arg(long, value_name = "CIDRS", value_parser = parse_home_net)]
+    home_net: Option<eve::HomeNet>,
+}
+
+impl HomeNetArgs {
+    fn home(self) -> eve::HomeNet {
+        self.home_net.unwrap_or_default()
+    }
+}
+
+fn parse_home_net(s: &str) -> Result<eve::HomeNet, String> {
+    eve::HomeNet::parse(s)
 }
 
 #[derive(Args)]
@@ -208,6 +242,7 @@ fn run(command: Command, ui: &Ui) -> anyhow::Result<bool> {
             state: dir,
             follow,
             replay,
+            home,
             backoff,
         } => {
             let summary = eve::run(
@@ -224,12 +259,33 @@ fn run(command: Command, ui: &Ui) -> anyhow::Result<bool> {
                     } else {
                         eve::Timing::AsLogged
                     },
+                    home: home.home(),
                     backoff: backoff.backoff()?,
                 },
                 ui,
             )?;
             println!("{summary}");
             Ok(summary.rejected == 0 && summary.refused.is_none())
+        }
+        Command::Triage { files, rules, home } => {
+            let rules = match rules {
+                Some(path) => {
+                    let json = std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    domain::severity::RuleSet::parse(&json)
+                        .with_context(|| format!("{} is not a rule table", path.display()))?
+                }
+                None => domain::severity::RuleSet::current(),
+            };
+            print!(
+                "{}",
+                triage::run(&triage::Options {
+                    files,
+                    rules,
+                    home: home.home(),
+                })?
+            );
+            Ok(true)
         }
         Command::Bench {
             url,
