@@ -412,7 +412,7 @@ fn footer(portal: &str) -> Block {
             "お知らせは24時間、夜間や休日にも送信されます。スマートフォンなどに転送している場合は、夜間にも届きますのでご注意ください。",
         ),
         text(format!(
-            "お知らせの宛先（{MAX_ALERT_RECIPIENTS}件まで）は、ポータルで変更できます。"
+            "お知らせの宛先（{MAX_ALERT_RECIPIENTS}件まで）を変更するときは、ご契約の販売店または相談窓口へご連絡ください。"
         )),
         link(portal.trim_end_matches('/').to_owned()),
     ])
