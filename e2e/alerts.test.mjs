@@ -192,3 +192,58 @@ test('a flush that stopped after claiming its alerts is completed by the sweep, 
   assert.equal(mails.length, 1);
   assert.match(mails[0].text, /port 8080/);
 });
+
+test('a scan from many sources is recorded as mass activity and not mailed; a ★★★ beside it still is', async () => {
+  const c = await customer('株式会社マス');
+  const token = await enrolledDevice(stack, c, '0e0000000008');
+  const from = (id, ip) => threat(id, {
+    direction: 'inbound', action: 'blocked', function: 'ips',
+    threat: { name: 'ET SCAN Potential SSH Scan', signature_id: '2001219', category: 'attempted-recon', vendor_severity: 'medium' },
+    src: { ip, port: 40000 }, dst: { ip: '203.0.113.50', port: 22 }, url: undefined, file: undefined,
+  });
+  const wave = [from('e-m1', '198.51.100.1'), from('e-m2', '198.51.100.2'), from('e-m3', '198.51.100.3')];
+  assert.equal((await sendReport(stack, token, report('r-mass', wave))).status, 202);
+  await stack.cron(new Date(Date.now() + 6 * 60_000));
+  assert.equal((await mailsOf('株式会社マス')).length, 0, 'mass scanning is not news');
+  const [scan] = stack.sql(`SELECT notice, severity_rank, count FROM incidents WHERE customer_id = '${c}'`);
+  assert.deepEqual(scan, { notice: 'mass', severity_rank: 2, count: 3 });
+  assert.equal(stack.sql(`SELECT count(*) AS n FROM notifications WHERE customer_id = '${c}'`)[0].n, 0);
+
+  // A later wave of the same scan with a C2 beacon: the ★★★ goes out at once, alone.
+  const more = [from('e-m4', '198.51.100.4'), beacon('e-m-c2')];
+  assert.equal((await sendReport(stack, token, report('r-mass-2', more))).status, 202);
+  const [mail] = await waitFor(async () => { const m = await mailsOf('株式会社マス'); return m.length ? m : null; });
+  assert.match(mail.subject, /★★★/);
+  assert.doesNotMatch(mail.text, /SSH Scan/);
+});
+
+test('after four alert mails in a day, lower tiers wait for the next morning; ★★★ never waits', async () => {
+  const c = await customer('株式会社まいにち');
+  const token = await enrolledDevice(stack, c, '0e0000000009');
+  // A mail day runs 08:00–08:00 Asia/Tokyo: act within one, from 09:00 (00:00 UTC) a day
+  // or two ahead.
+  const day = new Date(Date.now() + 2 * 86_400_000);
+  day.setUTCHours(0, 0, 0, 0);
+  for (let i = 1; i <= 5; i += 1) {
+    assert.equal((await sendReport(stack, token, report(`r-day-${i}`, [scan(`e-day-${i}`, String(2011000 + i), 1000 + i)]))).status, 202);
+    await stack.cron(new Date(day.getTime() + i * 60_000));
+  }
+  const mails = await mailsOf('株式会社まいにち');
+  assert.equal(mails.length, 4, 'the fifth waits');
+  assert.doesNotMatch(mails.map((m) => m.text).join('\n'), /port 1005/);
+  // A ★★★ is mailed at once all the same, and takes the waiting alert with it.
+  assert.equal((await sendReport(stack, token, report('r-day-c2', [beacon('e-day-c2')]))).status, 202);
+  await waitFor(async () => (await mailsOf('株式会社まいにち')).length === 5);
+  const high = (await mailsOf('株式会社まいにち'))[4];
+  assert.match(high.subject, /★★★/);
+  assert.match(high.text, /port 1005/);
+  // A sixth ★☆☆ that day waits for 08:00 the next morning, then goes.
+  assert.equal((await sendReport(stack, token, report('r-day-6', [scan('e-day-6', '2011006', 1006)]))).status, 202);
+  await stack.cron(new Date(day.getTime() + 10 * 3600_000));
+  assert.equal((await mailsOf('株式会社まいにち')).length, 5);
+  const morning = new Date(day.getTime() + 23 * 3600_000);
+  await stack.cron(morning);
+  const last = (await mailsOf('株式会社まいにち'))[5];
+  assert.ok(last, 'sent in the morning');
+  assert.match(last.text, /port 1006/);
+});
