@@ -30,13 +30,23 @@ export async function enrolledDevice(stack, customerId, deviceId, name = 'utm1')
   return (await enrolled.json()).device_token;
 }
 
-/** POSTs a report (an object, or raw bytes as a string) with the device token. */
-export function sendReport(stack, token, body, headers = {}) {
-  return fetch(`${stack.url}/api/v1/device/reports`, {
+/**
+ * POSTs a report (an object, or raw bytes as a string) with the device token. A kept-alive
+ * connection that `wrangler dev` closed just as it was reused ("other side closed", before
+ * any answer) is retried once on a new one, as an appliance would: reports are idempotent.
+ */
+export async function sendReport(stack, token, body, headers = {}) {
+  const send = () => fetch(`${stack.url}/api/v1/device/reports`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
+  try {
+    return await send();
+  } catch (e) {
+    if (e.cause?.code !== 'UND_ERR_SOCKET') throw e;
+    return send();
+  }
 }
 
 /** An RFC 3339 time `secondsAgo` before now, in Asia/Tokyo. */
