@@ -42,6 +42,33 @@ pub enum Told {
     Mass,
 }
 
+/// A notification waiting for a mail, with what is needed to judge it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Due {
+    pub id: i64,
+    pub notice: Notice,
+    pub spread: Spread,
+}
+
+/// The notifications a flush mails, and those it leaves out as mass activity.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Sorted {
+    pub mailed: Vec<i64>,
+    pub mass: Vec<i64>,
+}
+
+/// Sorts due notifications into those mailed and those left out.
+pub fn sort(due: &[Due]) -> Sorted {
+    let mut sorted = Sorted::default();
+    for d in due {
+        match tell(d.notice, d.spread) {
+            Told::Mailed => sorted.mailed.push(d.id),
+            Told::Mass => sorted.mass.push(d.id),
+        }
+    }
+    sorted
+}
+
 /// Whether a due alert of `notice`, whose signature has spread as `spread`, is mailed.
 pub fn tell(notice: Notice, spread: Spread) -> Told {
     match notice {
@@ -75,5 +102,26 @@ mod tests {
     #[test]
     fn only_rules_that_allow_it_are_judged_by_spread() {
         check(Notice::Mail, 40, 12, Told::Mailed);
+    }
+
+    #[test]
+    fn a_flush_mails_the_targeted_and_leaves_out_the_mass() {
+        let due = |id, notice, sources| Due {
+            id,
+            notice,
+            spread: Spread { sources, hosts: 1 },
+        };
+        let sorted = sort(&[
+            due(1, Notice::MailUnlessMass, 1),
+            due(2, Notice::MailUnlessMass, 5),
+            due(3, Notice::Mail, 5),
+        ]);
+        assert_eq!(
+            sorted,
+            Sorted {
+                mailed: vec![1, 3],
+                mass: vec![2]
+            }
+        );
     }
 }

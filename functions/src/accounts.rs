@@ -23,7 +23,7 @@ use worker::{D1Database, Env};
 use crate::audit::{self, Entry};
 use crate::auth::{ApiCaller, api_caller, require_json};
 use crate::error::AppError;
-use crate::notify::{MailApi, send_now};
+use crate::mail_api::{MailApi, send_now};
 use crate::secret::{hex, random, sha256_hex};
 use crate::session;
 

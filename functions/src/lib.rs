@@ -27,6 +27,7 @@ mod device_cache;
 mod downtime;
 mod error;
 mod health;
+mod mail_api;
 mod notify;
 mod reports;
 mod retention;

@@ -1,6 +1,6 @@
 //! Mail out of the outbox. A flush claims every pending notification of one customer for
 //! a new mail (one atomic UPDATE, so each notification goes into exactly one mail), writes
-//! the texts from `domain::mail`, and sends the mail through the HTTP email API of api-v1
+//! the texts from `domain::mail`, and sends the mail through the HTTP email API (`mail_api`)
 //! with the mail's id as `Idempotency-Key`. A failed or timed-out send stays queued and is
 //! retried by the cron sweep with backoff (`domain::delivery`); nothing is dropped. The
 //! `mails` table is the customer's delivery log.
@@ -11,60 +11,26 @@
 //! leaves out what `domain::noise` judges untargeted mass activity: those incidents stay
 //! recorded, marked `mass`, and their notifications are dropped, not mailed.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use domain::delivery::retry_delay;
 use domain::mail::{self, AlertLine, Mail};
-use domain::noise::{self, Spread, Told};
+use domain::noise::{self, Due, Sorted, Spread};
 use domain::outbox::{Pending, due_customers, mail_day_start};
 use domain::report::{Action, Direction};
 use domain::severity::{Notice, RuleSet, Severity};
-use futures_util::future::{Either, select};
 use serde::Deserialize;
 use serde_json::json;
 use wasm_bindgen::JsValue;
-use worker::{
-    D1Database, D1PreparedStatement, Delay, Env, Fetch, Headers, Method, Request, RequestInit,
-};
+use worker::{D1Database, D1PreparedStatement, Env};
 
 use crate::d1::{changes, ms, named, time};
+pub(crate) use crate::mail_api::MailApi;
+use crate::mail_api::{post, request_body};
 use crate::secret::{hex, random};
 
 /// Customers flushed per cron tick at most: each flush costs about five D1 queries and one
 /// subrequest, and one invocation may make about a thousand of each (paid plan).
 const FLUSHES_PER_TICK: usize = 100;
-
-/// How long one call of the mail API may take before it counts as failed.
-const SEND_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The mail settings of api-v1, read from the environment.
-pub(crate) struct MailApi {
-    url: String,
-    key: String,
-    from: String,
-    pub(crate) portal: String,
-}
-
-pub(crate) fn setting(env: &Env, key: &str) -> String {
-    env.secret(key)
-        .map(|s| s.to_string())
-        .or_else(|_| env.var(key).map(|v| v.to_string()))
-        .unwrap_or_default()
-}
-
-impl MailApi {
-    pub(crate) fn from_env(env: &Env) -> MailApi {
-        MailApi {
-            url: setting(env, "MAIL_API_URL")
-                .trim_end_matches('/')
-                .to_owned(),
-            key: setting(env, "MAIL_API_KEY"),
-            from: setting(env, "MAIL_FROM"),
-            portal: setting(env, "PUBLIC_URL").trim_end_matches('/').to_owned(),
-        }
-    }
-}
 
 /// The cron part: flush every customer with a notification that is due, then retry the
 /// queued mails whose next attempt is due. Returns the mails sent.
@@ -238,7 +204,6 @@ pub(crate) fn new_mail_id() -> worker::Result<String> {
 #[derive(Deserialize)]
 struct PendingAlert {
     id: f64,
-    incident_id: f64,
     notice: String,
     sources: f64,
     hosts: f64,
@@ -256,7 +221,7 @@ pub async fn flush_customer(env: &Env, customer: &str, now: DateTime<Utc>) -> wo
     // distinct hosts of its incidents over the lookback (only for alerts that may be mass).
     let pending: Vec<PendingAlert> = named(
         &db,
-        "SELECT n.id, n.incident_id, i.notice, \
+        "SELECT n.id, i.notice, \
            CASE WHEN i.notice = 'mail_unless_mass' THEN \
              (SELECT count(DISTINCT t.src_key) FROM threats t WHERE t.customer_id = :customer \
                 AND t.last_at >= :since AND t.sig_key = i.sig_key AND t.src_key <> '') \
@@ -272,39 +237,36 @@ pub async fn flush_customer(env: &Env, customer: &str, now: DateTime<Utc>) -> wo
     .all()
     .await?
     .results()?;
-    let (mut mailed, mut mass, mut mass_incidents) = (Vec::new(), Vec::new(), Vec::new());
-    for p in &pending {
-        let notice = serde_json::from_value(json!(p.notice)).unwrap_or(Notice::Mail);
-        let spread = Spread {
-            sources: p.sources as u32,
-            hosts: p.hosts as u32,
-        };
-        match noise::tell(notice, spread) {
-            Told::Mailed => mailed.push(p.id as i64),
-            Told::Mass => {
-                mass.push(p.id as i64);
-                mass_incidents.push(p.incident_id as i64);
-            }
-        }
-    }
+    let due: Vec<Due> = pending
+        .iter()
+        .map(|p| Due {
+            id: p.id as i64,
+            notice: wire(&p.notice, Notice::Mail),
+            spread: Spread {
+                sources: p.sources as u32,
+                hosts: p.hosts as u32,
+            },
+        })
+        .collect();
+    let Sorted { mailed, mass } = noise::sort(&due);
     let mail_id = new_mail_id()?;
     let list = |ids: &[i64]| JsValue::from(json!(ids).to_string());
     let (id, at) = (JsValue::from(mail_id.as_str()), ms(now));
-    let (mailed, mass, mass_incidents) = (list(&mailed), list(&mass), list(&mass_incidents));
+    let (mailed, mass) = (list(&mailed), list(&mass));
     let args = [
         ("mail", &id),
         ("customer", &cust),
         ("now", &at),
         ("mailed", &mailed),
         ("mass", &mass),
-        ("mass_incidents", &mass_incidents),
     ];
     let claimed = db
         .batch(vec![
             named(
                 &db,
-                "UPDATE incidents SET notice = 'mass' \
-                 WHERE customer_id = :customer AND id IN (SELECT value FROM json_each(:mass_incidents))",
+                "UPDATE incidents SET notice = 'mass' WHERE customer_id = :customer AND id IN \
+                   (SELECT incident_id FROM notifications \
+                    WHERE id IN (SELECT value FROM json_each(:mass)) AND mail_id IS NULL)",
                 &args,
             )?,
             named(
@@ -455,69 +417,5 @@ pub async fn send(
             .await?;
             Ok(false)
         }
-    }
-}
-
-/// Sends one mail now, outside the queue: for mails that must not be stored, such as
-/// temporary credentials. `key` is the idempotency key. The caller decides what a failure
-/// means (for credentials: the account is not issued and the API answers 503).
-pub async fn send_now(env: &Env, key: &str, to: &[&str], mail: &Mail) -> Result<(), String> {
-    let api = MailApi::from_env(env);
-    post(&api, key, &request_body(&api, to, mail)).await
-}
-
-/// The body of `POST {MAIL_API_URL}/emails` (Resend-shaped, api-v1).
-fn request_body<T: serde::Serialize>(api: &MailApi, to: &[T], mail: &Mail) -> String {
-    json!({
-        "from": api.from,
-        "to": to,
-        "subject": mail.subject,
-        "text": mail.text,
-        "html": mail.html,
-    })
-    .to_string()
-}
-
-/// `POST {MAIL_API_URL}/emails`; any answer but 2xx, or no answer within the timeout, is
-/// an error described in a few words (kept in the delivery log).
-async fn post(api: &MailApi, mail_id: &str, body: &str) -> Result<(), String> {
-    let attempt = async {
-        let headers = Headers::new();
-        headers
-            .set("content-type", "application/json")
-            .map_err(|e| e.to_string())?;
-        headers
-            .set("authorization", &format!("Bearer {}", api.key))
-            .map_err(|e| e.to_string())?;
-        headers
-            .set("idempotency-key", mail_id)
-            .map_err(|e| e.to_string())?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_headers(headers)
-            .with_body(Some(JsValue::from_str(body)));
-        let request = Request::new_with_init(&format!("{}/emails", api.url), &init)
-            .map_err(|e| format!("bad mail API URL: {e}"))?;
-        let mut response = Fetch::Request(request)
-            .send()
-            .await
-            .map_err(|e| format!("mail API unreachable: {e}"))?;
-        let status = response.status_code();
-        // Read the body so the connection is released either way.
-        let _ = response.text().await;
-        if (200..300).contains(&status) {
-            Ok(())
-        } else {
-            Err(format!("mail API answered HTTP {status}"))
-        }
-    };
-    let attempt = Box::pin(attempt);
-    let timeout = Box::pin(Delay::from(SEND_TIMEOUT));
-    match select(attempt, timeout).await {
-        Either::Left((outcome, _)) => outcome,
-        Either::Right(_) => Err(format!(
-            "mail API did not answer within {} s",
-            SEND_TIMEOUT.as_secs()
-        )),
     }
 }

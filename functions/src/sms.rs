@@ -7,7 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use worker::{Env, Fetch, Headers, Method, Request, RequestInit};
 
-use crate::notify::setting;
+use crate::mail_api::setting;
 
 const TIMEOUT_MS: u32 = 10_000;
 
