@@ -54,8 +54,7 @@ pub struct FileTriage {
     pub tiers: BTreeMap<Severity, Tier>,
     /// (rule, tier, notice) → signature → events.
     pub fired: BTreeMap<(String, Severity, &'static str), BTreeMap<String, u64>>,
-    pub skipped: BTreeMap<String, u64>,
-    pub left_out: BTreeMap<String, u64>,
+    pub skipped: eve::Skips,
 }
 
 impl FileTriage {
@@ -104,10 +103,7 @@ pub fn file(
             }
             Mapped::Usage(_) => t.usage += 1,
             Mapped::Skipped(why) => {
-                if let Some(what) = eve::left_out(&why, line) {
-                    *t.left_out.entry(what).or_default() += 1;
-                }
-                *t.skipped.entry(why.to_string()).or_default() += 1;
+                t.skipped.add(&why, line);
             }
         }
     }
@@ -202,7 +198,7 @@ impl fmt::Display for Report<'_> {
         if let Some(replay) = &t.replay {
             writeln!(f, "{replay}")?;
         }
-        let skipped: u64 = t.skipped.values().sum();
+        let skipped = t.skipped.total();
         writeln!(
             f,
             "lines {} · threats {} · usage observations {} · skipped {skipped}",
@@ -235,17 +231,9 @@ impl fmt::Display for Report<'_> {
                 }
             }
         }
-        if !t.skipped.is_empty() {
+        if skipped > 0 {
             writeln!(f, "skipped")?;
-            for (why, n) in &t.skipped {
-                writeln!(f, "  {n:>6}  {why}")?;
-            }
-        }
-        if !t.left_out.is_empty() {
-            writeln!(f, "threats left out for their time")?;
-            for (what, n) in &t.left_out {
-                writeln!(f, "  {n:>6}  {what}")?;
-            }
+            write!(f, "{}", t.skipped)?;
         }
         writeln!(f)
     }
@@ -274,8 +262,8 @@ impl fmt::Display for Table<'_> {
                 a.mailed += b.mailed;
                 a.recorded += b.recorded;
             }
-            for (k, n) in &t.left_out {
-                *total.left_out.entry(k.clone()).or_default() += n;
+            for (k, n) in &t.skipped.left_out {
+                *total.skipped.left_out.entry(k.clone()).or_default() += n;
             }
         }
         row(f, &total)
@@ -295,7 +283,7 @@ fn row(f: &mut fmt::Formatter<'_>, t: &FileTriage) -> fmt::Result {
         t.tier(Severity::Investigating).events,
         sum(|t| t.mailed),
         sum(|t| t.recorded),
-        t.left_out.values().sum::<u64>(),
+        t.skipped.left_out_total(),
     )
 }
 
@@ -322,8 +310,8 @@ mod tests {
         assert_eq!(fired, t.threats, "every threat has exactly one rule");
         assert_eq!(t.tier(Severity::Investigating).events, 0);
         assert!(t.tier(Severity::High).events >= 1, "{t:?}");
-        assert!(t.skipped.contains_key("event_type flow ignored"));
-        assert!(t.left_out.is_empty());
+        assert!(t.skipped.reasons.contains_key("event_type flow ignored"));
+        assert!(t.skipped.left_out.is_empty());
     }
 
     #[test]

@@ -76,10 +76,7 @@ pub struct Summary {
     pub lines: u64,
     pub threats: u64,
     pub usage: u64,
-    pub skipped: BTreeMap<String, u64>,
-    /// Lines that would have been threats but were left out for their time, by event
-    /// type and name: never dropped silently.
-    pub left_out: BTreeMap<String, u64>,
+    pub skipped: Skips,
     /// What `--replay` did, in one line.
     pub replay: Option<String>,
     pub families: Families,
@@ -94,24 +91,14 @@ pub struct Summary {
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let skipped: u64 = self.skipped.values().sum();
         if let Some(replay) = &self.replay {
             writeln!(f, "{replay}")?;
         }
         writeln!(f, "lines read        {}", self.lines)?;
         writeln!(f, "threats           {}", self.threats)?;
         writeln!(f, "usage records     {}", self.usage)?;
-        writeln!(f, "skipped           {skipped}")?;
-        for (why, n) in &self.skipped {
-            writeln!(f, "  {n:>6}  {why}")?;
-        }
-        if !self.left_out.is_empty() {
-            let n: u64 = self.left_out.values().sum();
-            writeln!(f, "threats left out for their time: {n}")?;
-            for (what, n) in &self.left_out {
-                writeln!(f, "  {n:>6}  {what}")?;
-            }
-        }
+        writeln!(f, "skipped           {}", self.skipped.total())?;
+        write!(f, "{}", self.skipped)?;
         if !self.families.is_empty() {
             write!(f, "{}", self.families)?;
         }
@@ -218,10 +205,7 @@ pub fn run(opts: &Options, ui: &Ui) -> anyhow::Result<Summary> {
                         Some(at)
                     }
                     Mapped::Skipped(why) => {
-                        if let Some(what) = left_out(&why, &text) {
-                            *summary.left_out.entry(what).or_default() += 1;
-                        }
-                        *summary.skipped.entry(why.to_string()).or_default() += 1;
+                        summary.skipped.add(&why, &text);
                         None
                     }
                 };
@@ -313,9 +297,49 @@ pub fn replay_plan(file: &Path, now: DateTime<Utc>) -> anyhow::Result<Plan> {
         .with_context(|| format!("{} has no event line with a timestamp", file.display()))
 }
 
-/// What a skip left out that would have been a threat (a line skipped for its time).
-pub fn left_out(why: &Skip, line: &str) -> Option<String> {
-    why.for_its_time().then(|| threat_named(line)).flatten()
+/// What reading a file skipped: each reason counted, and every line that would have been
+/// a threat but was left out for its time, by event type and name: never dropped silently.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Skips {
+    pub reasons: BTreeMap<String, u64>,
+    pub left_out: BTreeMap<String, u64>,
+}
+
+impl Skips {
+    pub fn add(&mut self, why: &Skip, line: &str) {
+        if let Some(what) = why.for_its_time().then(|| threat_named(line)).flatten() {
+            *self.left_out.entry(what).or_default() += 1;
+        }
+        *self.reasons.entry(why.to_string()).or_default() += 1;
+    }
+
+    pub fn total(&self) -> u64 {
+        self.reasons.values().sum()
+    }
+
+    pub fn left_out_total(&self) -> u64 {
+        self.left_out.values().sum()
+    }
+}
+
+/// The reasons, one a line, then the threats left out.
+impl fmt::Display for Skips {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (why, n) in &self.reasons {
+            writeln!(f, "  {n:>6}  {why}")?;
+        }
+        if !self.left_out.is_empty() {
+            writeln!(
+                f,
+                "threats left out for their time: {}",
+                self.left_out_total()
+            )?;
+            for (what, n) in &self.left_out {
+                writeln!(f, "  {n:>6}  {what}")?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `alert: ET MALWARE …` for a line that maps to a threat: what the summary names when it

@@ -258,3 +258,145 @@ impl Usage {
         })
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use chrono::{DateTime, TimeDelta, Utc};
+    use domain::report::{MAX_AGE, UsageKind};
+
+    use super::*;
+    use crate::eve::parse_timestamp;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        parse_timestamp(s).unwrap()
+    }
+
+    #[track_caller]
+    fn check_classify(host: &str, kind: UsageKind, name: &str) {
+        assert_eq!(classify(host), (kind, name), "{host}");
+    }
+
+    #[test]
+    fn hosts_are_classified_by_suffix_applications_first() {
+        check_classify("zoom.us", UsageKind::Application, "zoom");
+        check_classify("US04WEB.ZOOM.US.", UsageKind::Application, "zoom");
+        check_classify("teams.microsoft.com", UsageKind::Application, "teams");
+        check_classify("www.microsoft.com", UsageKind::WebCategory, "business");
+        check_classify(
+            "rr3---sn-ogueln7k.googlevideo.com",
+            UsageKind::WebCategory,
+            "video",
+        );
+        check_classify("news.yahoo.co.jp:80", UsageKind::WebCategory, "news");
+        check_classify("notyoutube.com", UsageKind::WebCategory, "other");
+        check_classify("x.com", UsageKind::WebCategory, "sns");
+        check_classify("box.com", UsageKind::WebCategory, "other");
+    }
+
+    pub(crate) fn obs(at_: &str, client: &str, name: &str, bytes: u64) -> Observation {
+        Observation {
+            at: at(at_),
+            shift: TimeDelta::zero(),
+            client: client.parse().unwrap(),
+            mac: None,
+            kind: UsageKind::WebCategory,
+            name: name.into(),
+            bytes,
+        }
+    }
+
+    #[test]
+    fn usage_is_summed_per_hour_client_and_name() {
+        let mut usage = Usage::default();
+        usage.add(obs("2026-11-25T09:10:00+09:00", "192.168.1.2", "sns", 100));
+        usage.add(obs("2026-11-25T09:59:59+09:00", "192.168.1.2", "sns", 50));
+        usage.add(obs("2026-11-25T09:20:00+09:00", "192.168.1.3", "sns", 1));
+        usage.add(obs("2026-11-25T09:30:00+09:00", "192.168.1.2", "news", 1));
+        usage.add(obs("2026-11-25T10:00:00+09:00", "192.168.1.2", "sns", 7));
+        let now = at("2026-11-25T10:30:00+09:00");
+        let closed = usage.close_before(at("2026-11-25T10:01:00+09:00"), now);
+        assert_eq!(closed.len(), 3);
+        let sns = closed
+            .iter()
+            .find(|u| {
+                u.name == "sns"
+                    && u.client.as_ref().unwrap().ip == Some("192.168.1.2".parse().unwrap())
+            })
+            .unwrap();
+        assert_eq!((sns.hits, sns.bytes), (2, 150));
+        assert_eq!(sns.period_start, at("2026-11-25T09:00:00+09:00"));
+        assert_eq!(sns.period_end, at("2026-11-25T10:00:00+09:00"));
+        let rest = usage.close_all(now);
+        assert_eq!(rest.len(), 1);
+        assert_eq!(rest[0].period_end, now, "the open hour ends now");
+        assert!(usage.is_empty());
+    }
+
+    #[test]
+    fn an_hour_stays_open_for_a_minute_of_grace() {
+        let mut usage = Usage::default();
+        usage.add(obs("2026-11-25T09:10:00+09:00", "192.168.1.2", "sns", 1));
+        let now = at("2026-11-25T10:30:00+09:00");
+        assert!(
+            usage
+                .close_before(at("2026-11-25T10:00:59+09:00"), now)
+                .is_empty()
+        );
+        assert_eq!(
+            usage
+                .close_before(at("2026-11-25T10:01:00+09:00"), now)
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_late_transaction_for_a_closed_hour_gets_a_record_of_its_own() {
+        let mut usage = Usage::default();
+        let now = at("2026-11-25T10:30:00+09:00");
+        usage.add(obs("2026-11-25T09:10:00+09:00", "192.168.1.2", "sns", 1));
+        let first = usage.close_all(now);
+        usage.add(obs("2026-11-25T09:50:00+09:00", "192.168.1.2", "sns", 1));
+        let late = usage.close_all(now);
+        assert_ne!(first[0].event_id, late[0].event_id);
+        let mut again = Usage::default();
+        again.add(obs("2026-11-25T09:10:00+09:00", "192.168.1.2", "sns", 1));
+        assert_eq!(
+            again.close_all(now)[0].event_id,
+            first[0].event_id,
+            "stable across runs"
+        );
+    }
+
+    #[test]
+    fn replays_shifted_by_different_whole_hours_give_the_same_usage_ids() {
+        let now = at("2026-11-25T10:30:00+09:00");
+        let logged = obs("2026-11-20T09:10:00+09:00", "192.168.1.2", "sns", 1);
+        let ids: Vec<_> = [120, 121, 125]
+            .into_iter()
+            .map(|hours| {
+                let shift = TimeDelta::hours(hours);
+                let mut usage = Usage::default();
+                usage.add(Observation {
+                    at: logged.at + shift,
+                    shift,
+                    ..logged.clone()
+                });
+                usage.close_all(now + TimeDelta::hours(10))[0]
+                    .event_id
+                    .clone()
+            })
+            .collect();
+        assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
+    }
+
+    #[test]
+    fn a_usage_hour_that_began_before_the_window_starts_at_the_window() {
+        let mut usage = Usage::default();
+        let now = at("2026-11-25T10:30:00+09:00");
+        usage.add(obs("2026-11-18T10:50:00+09:00", "192.168.1.2", "sns", 1));
+        let u = &usage.close_all(now)[0];
+        assert_eq!(u.period_start, now - MAX_AGE + SAFETY);
+        assert_eq!(u.period_end, at("2026-11-18T11:00:00+09:00"));
+    }
+}
