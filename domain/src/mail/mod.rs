@@ -3,21 +3,29 @@
 //! or came back. They are written for an administrator who is not a security expert:
 //! what happened, how urgent it is, and what to do, in polite Japanese.
 //!
-//! Each mail is built once as a small list of blocks and rendered twice, as plain text and
-//! as simple HTML with inline styles, so both parts always say the same thing. Everything
-//! that comes from an appliance or a person (names, threat, URL, file, host, reasons,
-//! findings) is untrusted: control characters are dropped, each field is shortened to a
-//! bounded length, HTML escapes all of it, and a URL reported by an appliance is written
-//! in a defanged form (`hxxp://evil[.]example`) so that no mail client turns it into a
-//! link. The only links are to the portal.
+//! This module writes the alert and investigation mails; `appliance` the appliance-down
+//! and recovery notices, `account` the temporary credentials. Each mail is a list of
+//! blocks rendered twice, as plain text and as HTML (`layout`); whatever an appliance or a
+//! person wrote is cleaned and cut first (`untrusted`). The only links are to the portal.
 
 use chrono::{DateTime, Utc};
 
 use crate::customer::MAX_ALERT_RECIPIENTS;
-use crate::downtime::{Notice, Policy};
 use crate::jst;
 use crate::report::{Action, Direction};
 use crate::severity::Severity;
+
+mod account;
+mod appliance;
+mod layout;
+mod untrusted;
+
+pub use self::account::temp_credentials;
+pub use self::appliance::appliance_notice;
+
+pub use self::layout::escape;
+use self::layout::{Block, Line, link, render, text};
+use self::untrusted::{defang, shown, shown_lines};
 
 /// A mail ready to send: the subject (one line, plain text) and two renderings of the
 /// same body.
@@ -212,181 +220,12 @@ pub fn investigation_result(
     render(subject, &blocks)
 }
 
-/// The notice about an appliance that went silent, stays silent at the daily check, or
-/// reports again (seed §4.3 (2); when is decided by [`crate::downtime::decide`]). `at` is
-/// when the notice was decided.
-pub fn appliance_notice(
-    company: &str,
-    appliance: &str,
-    device_id: &str,
-    last_seen: Option<DateTime<Utc>>,
-    notice: Notice,
-    at: DateTime<Utc>,
-    portal: &str,
-) -> Mail {
-    let what = match notice {
-        Notice::WentDown => "UTM装置の停止を検知しました",
-        Notice::StillDown => "UTM装置が停止したままです",
-        Notice::Recovered => "UTM装置が復旧しました",
-    };
-    let subject = format!(
-        "【見守りサービス】{what}（{}）",
-        shown(appliance, SUBJECT_NAME_MAX)
-    );
-    let name = shown(appliance, FIELD_MAX);
-    let last = last_seen.map_or("記録がありません".to_owned(), jst::format_minute);
-    let mut rows = vec![
-        ("機器名", text(name.clone())),
-        ("機器ID", text(shown(device_id, FIELD_MAX))),
-    ];
-    let intro = match notice {
-        Notice::WentDown => {
-            rows.push(("最後に連絡があった日時", text(last)));
-            rows.push(("停止を検知した日時", text(jst::format_minute(at))));
-            vec![
-                text(format!(
-                    "UTM装置「{name}」からの連絡が途絶えたため、停止している可能性があります。"
-                )),
-                text(
-                    "停止している間は、見守りサービスによる通信の監視とアラートのお知らせができません。お手数ですが、下記をご確認ください。",
-                ),
-            ]
-        }
-        Notice::StillDown => {
-            rows.push(("最後に連絡があった日時", text(last)));
-            rows.push(("確認した日時", text(jst::format_minute(at))));
-            vec![
-                text(format!("UTM装置「{name}」は、停止したままです。")),
-                text(
-                    "停止している間は、見守りサービスによる通信の監視とアラートのお知らせができません。お手数ですが、下記をご確認ください。",
-                ),
-            ]
-        }
-        Notice::Recovered => {
-            rows.push(("復旧を確認した日時", text(jst::format_minute(at))));
-            vec![
-                text(format!(
-                    "UTM装置「{name}」から再び連絡があり、復旧を確認しました。見守りサービスによる通信の監視を再開しています。"
-                )),
-                text("特にご対応いただくことはありません。"),
-            ]
-        }
-    };
-    let mut blocks = opening(company, intro);
-    blocks.push(Block::Table { title: None, rows });
-    if notice != Notice::Recovered {
-        // The time the sweep uses unless configured otherwise; the sweep does not tell
-        // the mail its policy, and a changed time is an operator's decision to announce.
-        let daily = Policy::default().daily_at.format("%-H時").to_string();
-        blocks.push(Block::Section {
-            heading: "ご確認いただきたいこと",
-            lines: Vec::new(),
-            bullets: vec![
-                text("UTM装置の電源が入っているか（ランプが点灯しているか）"),
-                text("UTM装置につながるLANケーブルが、抜けたり緩んだりしていないか"),
-                text("ルーターの電源が入っていて、インターネットにつながっているか"),
-            ],
-        });
-        blocks.push(Block::Para(vec![
-            text("確認しても復旧しない場合は、UTM装置の取扱説明書をご覧になるか、相談窓口へご連絡ください。"),
-            text(format!(
-                "停止が続いている間は、毎日{daily}ごろにあらためてお知らせします。復旧したときも、メールでお知らせします。"
-            )),
-        ]));
-    }
-    blocks.push(Block::Para(vec![
-        text("UTM装置の状態は、ポータルでもご確認いただけます。"),
-        link(format!("{}/appliances", portal.trim_end_matches('/'))),
-    ]));
-    blocks.push(footer(portal));
-    render(subject, &blocks)
-}
-
 /// Untrusted one-line fields are shown up to this many characters.
 const FIELD_MAX: usize = 300;
 /// Names in a subject are shorter still, so that the subject stays readable.
 const SUBJECT_NAME_MAX: usize = 40;
 /// An investigation finding is prose, several paragraphs at most.
 const FINDING_MAX: usize = 3000;
-
-const RULE: &str = "━━━━━━━━━━━━━━━━━━━━━━━━━━━━";
-
-/// A piece of a line: text, or a link to the portal (the only kind of link in a mail).
-enum Inline {
-    Text(String),
-    Link(String),
-}
-
-type Line = Vec<Inline>;
-
-enum Block {
-    /// Lines shown together.
-    Para(Vec<Line>),
-    /// A heading with lines and bullets under it.
-    Section {
-        heading: &'static str,
-        lines: Vec<Line>,
-        bullets: Vec<Line>,
-    },
-    /// Label–value rows, optionally under a title coloured by a tier.
-    Table {
-        title: Option<(String, Severity)>,
-        rows: Vec<(&'static str, Line)>,
-    },
-    Footer(Vec<Line>),
-}
-
-/// The mail that hands a new portal account its temporary login id and password (seed
-/// §3.5). They go by mail only, never in an API answer. `to_whom` is the company (or the
-/// reseller / operator) the account belongs to.
-pub fn temp_credentials(
-    to_whom: &str,
-    login_id: &str,
-    password: &str,
-    expires: DateTime<Utc>,
-    portal: &str,
-) -> Mail {
-    let subject = "【見守りサービス】ポータルの仮ユーザIDと仮パスワードのお知らせ".to_owned();
-    let login = format!("{}/login", portal.trim_end_matches('/'));
-    let mut blocks = opening(
-        to_whom,
-        vec![text(
-            "セキュリティサービスポータルにログインするための、仮ユーザIDと仮パスワードをお送りします。",
-        )],
-    );
-    blocks.push(Block::Table {
-        title: None,
-        rows: vec![
-            ("仮ユーザID", text(shown(login_id, FIELD_MAX))),
-            ("仮パスワード", text(shown(password, FIELD_MAX))),
-            ("有効期限", text(jst::format_minute(expires))),
-            ("ログインページ", link(login)),
-        ],
-    });
-    blocks.push(Block::Section {
-        heading: "初回ログインの手順",
-        lines: Vec::new(),
-        bullets: vec![
-            text("ログインページで、仮ユーザIDと仮パスワードを入力します。仮パスワードは、ハイフン（-）も含めてそのまま入力してください。"),
-            text("これから使うユーザIDとパスワードを決めて登録します。仮ユーザIDと仮パスワードは使えなくなります。"),
-            text("2段階認証（認証アプリまたはSMS）を使うかどうかを選びます。安全のため、認証アプリのご利用をおすすめします。"),
-        ],
-    });
-    blocks.push(Block::Para(vec![
-        text("仮パスワードは有効期限までにご利用ください。期限を過ぎた場合や、このメールに心当たりがない場合は、相談窓口へご連絡ください。"),
-        text("このメールは、初回ログインが済んだら削除してください。"),
-    ]));
-    blocks.push(account_footer(portal));
-    render(subject, &blocks)
-}
-
-fn text(s: impl Into<String>) -> Line {
-    vec![Inline::Text(s.into())]
-}
-
-fn link(url: String) -> Line {
-    vec![Inline::Link(url)]
-}
 
 /// The salutation, then the thanks that open every mail, then what this one is about.
 fn opening(company: &str, about: Vec<Line>) -> Vec<Block> {
@@ -420,15 +259,6 @@ fn footer(portal: &str) -> Block {
 
 /// The footer of a mail to one person about their own account, which is no notice to
 /// the alert recipients.
-fn account_footer(portal: &str) -> Block {
-    Block::Footer(vec![
-        text(
-            "このメールは、見守りサービスから自動で送信しています。返信いただいてもお答えできませんので、ご用件は相談窓口へお寄せください。",
-        ),
-        link(portal.trim_end_matches('/').to_owned()),
-    ])
-}
-
 /// The seed's §4.5 and the insurance terms, as far as the customer has to act on them.
 fn insurance(why: &str) -> Block {
     Block::Section {
@@ -524,206 +354,14 @@ fn alert_link(portal: &str, incident_id: &str) -> String {
     format!("{}/alerts/{id}", portal.trim_end_matches('/'))
 }
 
-/// A URL that no mail client will turn into a link: `hxxp`, `[://]`, `[.]` (the usual
-/// defanged form, which people who handle incidents recognise).
-fn defang(url: &str) -> String {
-    let s = url.replace('.', "[.]").replace("://", "[://]");
-    match s.get(..4) {
-        Some(scheme) if scheme.eq_ignore_ascii_case("http") => format!("hxxp{}", &s[4..]),
-        _ => s,
-    }
-}
-
-/// One line of untrusted text as shown: control and bidi-override characters become
-/// spaces (a name must not start a new header line or reorder what follows), at most
-/// `max` characters.
-fn shown(s: &str, max: usize) -> String {
-    let one_line: String = s.chars().map(|c| if hidden(c) { ' ' } else { c }).collect();
-    cut(one_line.trim(), max)
-}
-
-/// Like [`shown`], but keeping line breaks.
-fn shown_lines(s: &str, max: usize) -> String {
-    let lines: Vec<String> = s
-        .lines()
-        .map(|l| l.chars().map(|c| if hidden(c) { ' ' } else { c }).collect())
-        .collect();
-    cut(lines.join("\n").trim(), max)
-}
-
-fn hidden(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
-
-fn cut(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_owned(),
-    }
-}
-
-fn render(subject: String, blocks: &[Block]) -> Mail {
-    let html = html(&subject, blocks);
-    Mail {
-        subject,
-        text: plain(blocks),
-        html,
-    }
-}
-
-fn plain(blocks: &[Block]) -> String {
-    fn line(out: &mut String, prefix: &str, l: &Line) {
-        out.push_str(prefix);
-        for part in l {
-            match part {
-                Inline::Text(s) | Inline::Link(s) => out.push_str(s),
-            }
-        }
-        out.push('\n');
-    }
-    let mut out = String::new();
-    for block in blocks {
-        match block {
-            Block::Para(lines) => lines.iter().for_each(|l| line(&mut out, "", l)),
-            Block::Section {
-                heading,
-                lines,
-                bullets,
-            } => {
-                out.push_str(&format!("■ {heading}\n"));
-                lines.iter().for_each(|l| line(&mut out, "", l));
-                bullets.iter().for_each(|l| line(&mut out, "・", l));
-            }
-            Block::Table { title, rows } => {
-                if let Some((title, _)) = title {
-                    out.push_str(&format!("{RULE}\n{title}\n{RULE}\n"));
-                }
-                for (label, value) in rows {
-                    line(&mut out, &format!("{label}："), value);
-                }
-            }
-            Block::Footer(lines) => {
-                out.push_str(RULE);
-                out.push('\n');
-                lines.iter().for_each(|l| line(&mut out, "", l));
-            }
-        }
-        out.push('\n');
-    }
-    out.truncate(out.trim_end().len());
-    out.push('\n');
-    out
-}
-
-/// Text made safe for HTML element content and quoted attributes (`& < > " '`).
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// [`escape`], with line breaks kept as `<br>`.
-fn esc(s: &str) -> String {
-    escape(s).replace('\n', "<br>\n")
-}
-
-fn html(subject: &str, blocks: &[Block]) -> String {
-    const P: &str = "margin:0 0 16px";
-    const LINK: &str = "color:#0b57d0";
-    fn line(l: &Line) -> String {
-        l.iter()
-            .map(|part| match part {
-                Inline::Text(s) => esc(s),
-                Inline::Link(url) => {
-                    format!("<a href=\"{0}\" style=\"{LINK}\">{0}</a>", esc(url))
-                }
-            })
-            .collect()
-    }
-    fn lines(ls: &[Line]) -> String {
-        ls.iter().map(line).collect::<Vec<_>>().join("<br>\n")
-    }
-    let mut out = format!(
-        "<!DOCTYPE html>\n<html lang=\"ja\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{}</title>\n</head>\n<body style=\"margin:0;padding:0;background:#ffffff\">\n\
-         <div style=\"max-width:640px;margin:0 auto;padding:16px;font-family:'Hiragino Sans','Meiryo',sans-serif;font-size:15px;line-height:1.7;color:#222222\">\n",
-        esc(subject)
-    );
-    for block in blocks {
-        match block {
-            Block::Para(ls) => out.push_str(&format!("<p style=\"{P}\">{}</p>\n", lines(ls))),
-            Block::Section {
-                heading,
-                lines: ls,
-                bullets,
-            } => {
-                out.push_str(&format!(
-                    "<h2 style=\"margin:24px 0 8px;padding-left:8px;border-left:4px solid #666666;font-size:16px\">{}</h2>\n",
-                    esc(heading)
-                ));
-                if !ls.is_empty() {
-                    out.push_str(&format!("<p style=\"{P}\">{}</p>\n", lines(ls)));
-                }
-                if !bullets.is_empty() {
-                    out.push_str("<ul style=\"margin:0 0 16px;padding-left:24px\">\n");
-                    for b in bullets {
-                        out.push_str(&format!("<li>{}</li>\n", line(b)));
-                    }
-                    out.push_str("</ul>\n");
-                }
-            }
-            Block::Table { title, rows } => {
-                out.push_str("<table role=\"presentation\" cellpadding=\"0\" cellspacing=\"0\" style=\"width:100%;border-collapse:collapse;margin:0 0 20px;border:1px solid #cccccc\">\n");
-                if let Some((title, tier)) = title {
-                    let colour = match tier {
-                        Severity::High => "#b3261e",
-                        Severity::Medium => "#a64b00",
-                        Severity::Low => "#7a5c00",
-                        Severity::Investigating => "#555555",
-                    };
-                    out.push_str(&format!(
-                        "<tr><td colspan=\"2\" style=\"padding:8px 12px;background:{colour};color:#ffffff;font-weight:bold\">{}</td></tr>\n",
-                        esc(title)
-                    ));
-                }
-                for (label, value) in rows {
-                    out.push_str(&format!(
-                        "<tr><th style=\"padding:6px 12px;border-top:1px solid #e0e0e0;background:#f5f5f5;text-align:left;vertical-align:top;white-space:nowrap;font-weight:normal\">{}</th>\
-                         <td style=\"padding:6px 12px;border-top:1px solid #e0e0e0;word-break:break-all\">{}</td></tr>\n",
-                        esc(label),
-                        line(value)
-                    ));
-                }
-                out.push_str("</table>\n");
-            }
-            Block::Footer(ls) => out.push_str(&format!(
-                "<hr style=\"border:0;border-top:1px solid #cccccc;margin:24px 0 12px\">\n\
-                 <p style=\"margin:0;font-size:13px;color:#555555\">{}</p>\n",
-                lines(ls)
-            )),
-        }
-    }
-    out.push_str("</div>\n</body>\n</html>\n");
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use chrono::TimeDelta;
     use proptest::prelude::*;
 
     use super::*;
+    use crate::downtime::Notice;
+    use crate::mail::untrusted::hidden;
 
     const PORTAL: &str = "https://portal.example.jp";
 
