@@ -31,14 +31,11 @@ use domain::report::{Event, Id, Report};
 use serde_json::Value;
 
 pub use self::batch::{Batch, MAX_BODY};
-pub use self::classtype::category;
-pub use self::family::{Families, family};
+pub use self::family::Families;
 pub use self::home::HomeNet;
-pub use self::mapping::{
-    Clock, Mapped, SAFETY, Skip, is_threat_type, map_line, parse_timestamp, vendor_severity,
-};
-pub use self::replay::{Plan, Timeline, plan, whole_hours};
-pub use self::usage::{GRACE, Observation, Usage, classify};
+pub use self::mapping::{Clock, Mapped, Skip, is_threat_type, map_line, parse_timestamp};
+pub use self::replay::{Plan, Timeline, plan};
+pub use self::usage::{Observation, Usage};
 use crate::progress::{Counters, Line, Ui};
 use crate::send::{self, Backoff, Delivery, End};
 use crate::spool::{self, Spool};
