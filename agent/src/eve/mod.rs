@@ -54,7 +54,7 @@ pub enum Reading {
 pub enum Timing {
     /// Events keep their logged times; old lines are skipped.
     AsLogged,
-    /// Every time moves so that the file's newest line happened now.
+    /// Every time moves so that the file's newest event happened now (`replay`).
     Replay,
 }
 
