@@ -203,9 +203,10 @@ mod server {
 
     pub async fn list(requested: Option<String>) -> Result<CustomerAppliances, ServerFnError> {
         let (_, customer) = crate::tenant::page_customer(requested).await?;
-        let id = customer.id.clone();
+        let id = customer.id().to_owned();
         let rows: Vec<Row> = crate::tenant::with_env("list appliances", |env| async move {
-            env.d1("DB")?
+            Ok(env
+                .d1("DB")?
                 .prepare(
                     "SELECT id, name, last_seen_at FROM devices \
                      WHERE customer_id = ?1 ORDER BY name, id",
@@ -213,7 +214,7 @@ mod server {
                 .bind(&[id.into()])?
                 .all()
                 .await?
-                .results()
+                .results()?)
         })
         .await?;
         let now = Utc::now();
@@ -230,8 +231,8 @@ mod server {
             })
             .collect();
         Ok(CustomerAppliances {
-            customer_id: customer.id,
-            customer_name: customer.name,
+            customer_id: customer.id().to_owned(),
+            customer_name: customer.name().to_owned(),
             appliances,
         })
     }

@@ -42,11 +42,11 @@ pub async fn page_state() -> Result<FormContext, ServerFnError> {
     Ok(FormContext {
         csrf: visitor.csrf,
         me: visitor.caller.map(|c| Me {
+            role: c.scope().label().to_owned(),
+            staff: c.scope().is_staff(),
+            operator: *c.scope() == domain::access::Scope::Operator,
             login_id: c.login_id,
             email: c.email,
-            role: c.scope.label().to_owned(),
-            staff: c.scope.is_staff(),
-            operator: c.scope == domain::access::Scope::Operator,
             second_factor: c.second_factor,
             phone: c.sms_phone.as_deref().map(domain::onetime::mask_phone),
             stage: c.stage,
@@ -655,7 +655,8 @@ mod server {
         let (caller, _) = signed_in()?;
         let account = caller.account_id.clone();
         let rows: Vec<SessionRow> = with_env("sessions", |env| async move {
-            env.d1("DB")?
+            Ok(env
+                .d1("DB")?
                 .prepare(
                     "SELECT id_hash, created_at, last_seen_at, ip, user_agent FROM sessions \
                      WHERE account_id = ?1 AND stage = 'full' AND revoked_at IS NULL \
@@ -664,7 +665,7 @@ mod server {
                 .bind(&[account.as_str().into(), crate::d1::ms(Utc::now())])?
                 .all()
                 .await?
-                .results()
+                .results()?)
         })
         .await?;
         let shown = |ms: f64| {

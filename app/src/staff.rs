@@ -191,30 +191,30 @@ mod server {
     use leptos::prelude::*;
 
     use super::{AuditEntry, CustomerSummary};
-    use crate::tenant::{not_found, signed_in, visible_customers, with_env};
+    use crate::tenant::{db, not_found, signed_in, with_env};
 
     pub async fn customers() -> Result<Vec<CustomerSummary>, ServerFnError> {
         let (caller, _) = signed_in()?;
         let list = with_env("customers", |env| async move {
-            visible_customers(&env.d1("DB")?, &caller.scope).await
+            store::access::customers(&db(&env)?, caller.access()).await
         })
         .await?;
         Ok(list
             .into_iter()
             .map(|c| CustomerSummary {
-                id: c.id,
-                name: c.name,
+                id: c.id().to_owned(),
+                name: c.name().to_owned(),
             })
             .collect())
     }
 
     pub async fn audit() -> Result<Vec<AuditEntry>, ServerFnError> {
         let (caller, _) = signed_in()?;
-        if caller.scope != Scope::Operator {
+        if *caller.scope() != Scope::Operator {
             return Err(not_found());
         }
         let rows = with_env("audit log", |env| async move {
-            super::audit_records(&env.d1("DB")?, None, None, 200).await
+            Ok(super::audit_records(&env.d1("DB")?, None, None, 200).await?)
         })
         .await?;
         Ok(rows

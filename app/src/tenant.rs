@@ -5,32 +5,12 @@
 //! customer's data, with the rule of `domain::access`. A customer outside the caller's
 //! scope is answered like one that does not exist.
 
-use domain::access::{Scope, Stage, VISIBLE_CUSTOMERS};
+use domain::access::Stage;
 use leptos::prelude::*;
-use serde::Deserialize;
-use wasm_bindgen::JsValue;
-use worker::D1Database;
 use worker::send::SendFuture;
 
-use crate::d1::named;
-
-/// A signed-in (or signing-in) portal user.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub account_id: String,
-    pub login_id: String,
-    pub email: String,
-    pub scope: Scope,
-    pub stage: Stage,
-    /// `totp`, `sms`, `none`, or `None` before the user chose.
-    pub second_factor: Option<String>,
-    pub sms_phone: Option<String>,
-    /// SHA-256 of the session id.
-    pub session: String,
-    /// When the user last gave their password: the session's start, or a later
-    /// confirmation (see `domain::session::recently_authenticated`).
-    pub authenticated_at: chrono::DateTime<chrono::Utc>,
-}
+pub use store::Tenant;
+pub use store::sessions::Caller;
 
 /// What the portal knows about the request: the session, if any, and the anti-forgery
 /// token that every form posts back.
@@ -79,53 +59,6 @@ pub fn not_found() -> ServerFnError {
     ServerFnError::new("見つかりません")
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct CustomerRef {
-    pub id: String,
-    pub name: String,
-    /// When the contract ended (epoch ms); such a customer gets no new appliances or
-    /// accounts.
-    pub contract_ended_at: Option<f64>,
-}
-
-/// The customer `customer`, if it exists and `scope` may see it.
-pub async fn visible_customer(
-    db: &D1Database,
-    scope: &Scope,
-    customer: &str,
-) -> worker::Result<Option<CustomerRef>> {
-    let sql = format!(
-        "SELECT id, name, contract_ended_at FROM customers \
-         WHERE id = :customer AND id IN ({VISIBLE_CUSTOMERS})"
-    );
-    let [role, id] = scope_values(scope);
-    let customer = JsValue::from(customer);
-    named(
-        db,
-        &sql,
-        &[("role", &role), ("scope", &id), ("customer", &customer)],
-    )?
-    .first::<CustomerRef>(None)
-    .await
-}
-
-/// Every customer `scope` may see, by name.
-pub async fn visible_customers(db: &D1Database, scope: &Scope) -> worker::Result<Vec<CustomerRef>> {
-    let sql = format!(
-        "SELECT id, name, contract_ended_at FROM customers WHERE id IN ({VISIBLE_CUSTOMERS}) ORDER BY name, id"
-    );
-    let [role, id] = scope_values(scope);
-    named(db, &sql, &[("role", &role), ("scope", &id)])?
-        .all()
-        .await?
-        .results()
-}
-
-/// The values of `:role` and `:scope` in the `domain::access` queries.
-pub fn scope_values(scope: &Scope) -> [JsValue; 2] {
-    [JsValue::from(scope.role()), JsValue::from(scope.scope_id())]
-}
-
 /// Runs `work` with the Worker's environment for a server function: D1's futures are not
 /// `Send`, which server functions require, and a storage failure is logged (`what` names
 /// the work) and answered as a bare error.
@@ -134,29 +67,39 @@ pub async fn with_env<T, Fut>(
     work: impl FnOnce(worker::Env) -> Fut,
 ) -> Result<T, ServerFnError>
 where
-    Fut: std::future::Future<Output = worker::Result<T>> + 'static,
+    Fut: std::future::Future<Output = Result<T, store::Error>> + 'static,
     T: 'static,
 {
     let env = use_context::<worker::Env>().ok_or_else(|| ServerFnError::new("no worker env"))?;
     SendFuture::new(work(env)).await.map_err(|e| {
         worker::console_error!("{what}: {e}");
-        ServerFnError::new("storage unavailable")
+        match e {
+            store::Error::Bug(_) => {
+                status(500);
+                ServerFnError::new("internal error")
+            }
+            store::Error::Unavailable(_) => {
+                status(503);
+                ServerFnError::new("storage unavailable")
+            }
+        }
     })
+}
+
+/// The store of the request's Worker environment.
+pub fn db(env: &worker::Env) -> Result<store::Db, store::Error> {
+    env.d1("DB")
+        .map(store::Db::d1)
+        .map_err(|e| store::Error::Bug(format!("the DB binding: {e}")))
 }
 
 /// The customer a portal page shows: the one asked for (staff), or the caller's own
 /// company when none is named (a customer admin). `Err` is the 404 to answer.
-pub async fn page_customer(
-    requested: Option<String>,
-) -> Result<(Caller, CustomerRef), ServerFnError> {
+pub async fn page_customer(requested: Option<String>) -> Result<(Caller, Tenant), ServerFnError> {
     let (caller, _) = signed_in()?;
-    let wanted = match requested.or_else(|| caller.scope.own_customer().map(str::to_owned)) {
-        Some(c) => c,
-        None => return Err(not_found()),
-    };
-    let scope = caller.scope.clone();
+    let access = caller.access().clone();
     let found = with_env("visible customer", |env| async move {
-        visible_customer(&env.d1("DB")?, &scope, &wanted).await
+        store::access::page_customer(&db(&env)?, &access, requested.as_deref()).await
     })
     .await?;
     match found {

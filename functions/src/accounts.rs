@@ -4,7 +4,6 @@
 //! an account, customer or reseller outside the caller's scope is a 404.
 
 use app::d1::{ms, named};
-use app::tenant::visible_customer;
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, Query};
@@ -25,7 +24,6 @@ use crate::auth::{ApiCaller, api_caller, require_json};
 use crate::error::AppError;
 use crate::mail_api::{MailApi, send_now};
 use crate::secret::{hex, random, sha256_hex};
-use crate::session;
 
 /// Whose account a new one is.
 enum Owner {
@@ -84,24 +82,24 @@ async fn create(
     };
     let caller = api_caller(headers, env, &Method::POST, route).await?;
     if let Owner::Operator = owner {
-        caller.operator()?;
+        crate::auth::operator(&caller)?;
     }
     require_json(headers)?;
     let email = parse_new_account(body)?;
     let db = env.d1("DB")?;
     let to_whom = match &owner {
         Owner::Operator => "見守りサービス運営".to_owned(),
-        Owner::Reseller(id) => reseller_name(&db, &caller.scope, id)
+        Owner::Reseller(id) => reseller_name(&db, caller.scope(), id)
             .await?
             .ok_or(AppError::NotFound)?,
         Owner::Customer(id) => {
-            let customer = visible_customer(&db, &caller.scope, id)
+            let customer = store::access::customer(&crate::store(env)?, caller.access(), id)
                 .await?
                 .ok_or(AppError::NotFound)?;
-            if customer.contract_ended_at.is_some() {
+            if customer.contract_ended() {
                 return Err(AppError::ContractEnded);
             }
-            customer.name
+            customer.name().to_owned()
         }
     };
     issue(env, &db, &caller, owner, &to_whom, email).await
@@ -273,6 +271,7 @@ struct AccountRow {
 
 /// The account `id` if the caller may manage it; otherwise `NotFound`.
 async fn managed_account(
+    env: &Env,
     db: &D1Database,
     caller: &ApiCaller,
     id: &str,
@@ -292,10 +291,14 @@ async fn managed_account(
         row.customer_id.as_deref(),
     )
     .ok_or(AppError::NotFound)?;
-    let allowed = match (&caller.scope, &scope) {
+    let allowed = match (caller.scope(), &scope) {
         (Scope::Operator, _) => true,
         (by, Scope::Reseller(theirs)) => by.reaches_reseller(theirs),
-        (by, Scope::Customer(c)) => visible_customer(db, by, c).await?.is_some(),
+        (_, Scope::Customer(c)) => {
+            store::access::customer(&store::Db::d1(env.d1("DB")?), caller.access(), c)
+                .await?
+                .is_some()
+        }
         _ => false,
     };
     if allowed {
@@ -324,7 +327,7 @@ async fn reset(
 ) -> Result<Reset, AppError> {
     let caller = api_caller(headers, env, &Method::POST, what).await?;
     let db = env.d1("DB")?;
-    let (account, scope) = managed_account(&db, &caller, account_id).await?;
+    let (account, scope) = managed_account(env, &db, &caller, account_id).await?;
     Ok(Reset {
         caller,
         db,
@@ -363,7 +366,7 @@ pub async fn reset_password(
                 t.hash.as_str().into(),
                 ms(t.expires),
             ])?,
-        session::revoke_others(&db, &account_id, None, now)?,
+        crate::d1::statement(&db, &store::sessions::revoke_all(&account_id, now))?,
         audit::statement(
             &db,
             &Entry {
@@ -440,7 +443,7 @@ pub async fn reset_second_factor(
     .await?;
     let mut batch = crate::signin::clear_second_factor(&db, &account_id, None)?;
     batch.extend([
-        session::revoke_others(&db, &account_id, None, now)?,
+        crate::d1::statement(&db, &store::sessions::revoke_all(&account_id, now))?,
         audit::statement(
             &db,
             &Entry {
@@ -467,7 +470,7 @@ pub async fn create_reseller(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let caller = api_caller(&headers, &env, &Method::POST, "/api/v1/admin/resellers").await?;
-    caller.operator()?;
+    crate::auth::operator(&caller)?;
     require_json(&headers)?;
     let name = parse_new_reseller(&body)?;
     let db = env.d1("DB")?;
@@ -492,7 +495,7 @@ pub async fn create_token(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let caller = api_caller(&headers, &env, &Method::POST, "/api/v1/admin/tokens").await?;
-    caller.operator()?;
+    crate::auth::operator(&caller)?;
     require_json(&headers)?;
     let new = parse_new_token(&body)?;
     let db = env.d1("DB")?;
@@ -550,7 +553,7 @@ pub async fn revoke_token(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let caller = api_caller(&headers, &env, &Method::DELETE, "/api/v1/admin/tokens/{id}").await?;
-    caller.operator()?;
+    crate::auth::operator(&caller)?;
     let db = env.d1("DB")?;
     let now = Utc::now();
     let results = db
@@ -593,7 +596,7 @@ pub async fn audit_log(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let caller = api_caller(&headers, &env, &Method::GET, "/api/v1/admin/audit").await?;
-    caller.operator()?;
+    crate::auth::operator(&caller)?;
     let db = env.d1("DB")?;
     let limit = match q.limit.as_deref() {
         None => 100,

@@ -34,7 +34,7 @@ pub async fn create_customer(
     let mut new = parse_new_customer(&body)?;
     let db = env.d1("DB")?;
     // A reseller signs customers up for itself only.
-    if let Scope::Reseller(own) = &caller.scope {
+    if let Scope::Reseller(own) = caller.scope() {
         match &new.reseller_id {
             Some(r) if r.as_str() != own => return Err(AppError::Forbidden),
             _ => new.reseller_id = Some(Id::parse(own).map_err(|_| AppError::Forbidden)?),
@@ -108,10 +108,10 @@ pub async fn create_device(
     let new = parse_new_device(&body)?;
     let db = env.d1("DB")?;
     // Outside the caller's scope is the same 404 as not existing.
-    let customer = app::tenant::visible_customer(&db, &caller.scope, &customer_id)
+    let customer = store::access::customer(&crate::store(&env)?, caller.access(), &customer_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if customer.contract_ended_at.is_some() {
+    if customer.contract_ended() {
         return Err(AppError::ContractEnded);
     }
     let taken = AppError::Conflict {

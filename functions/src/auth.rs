@@ -7,32 +7,19 @@
 
 use axum::http::{HeaderMap, Method, header};
 use chrono::Utc;
-use domain::access::Scope;
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
+pub use store::tokens::ApiCaller;
 use worker::Env;
 
-use crate::audit::{self, Entry};
 use crate::error::AppError;
 use crate::secret::sha256_hex;
-use crate::session::Origin;
 
-/// An authenticated API caller.
-pub struct ApiCaller {
-    pub scope: Scope,
-    /// The issued token's id; `bootstrap` for `OPERATOR_TOKEN`.
-    pub token_id: String,
-    /// Where the request comes from, for the audit log.
-    pub origin: Origin,
-}
-
-impl ApiCaller {
-    /// Operator-only endpoints answer a reseller token with 403.
-    pub fn operator(&self) -> Result<(), AppError> {
-        match self.scope {
-            Scope::Operator => Ok(()),
-            _ => Err(AppError::Forbidden),
-        }
+/// Operator-only endpoints answer a reseller token with 403.
+pub fn operator(caller: &ApiCaller) -> Result<(), AppError> {
+    if caller.is_operator() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
     }
 }
 
@@ -45,13 +32,6 @@ pub fn bearer(headers: &HeaderMap) -> Result<&str, AppError> {
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or(AppError::Unauthenticated)
-}
-
-#[derive(Deserialize)]
-struct TokenRow {
-    id: String,
-    scope: String,
-    reseller_id: Option<String>,
 }
 
 /// Authenticates the request and records the use of its token (`what`: the method and
@@ -68,50 +48,16 @@ pub async fn api_caller(
         .secret("OPERATOR_TOKEN")
         .map(|s| s.to_string())
         .unwrap_or_default();
-    let db = env.d1("DB")?;
+    let db = crate::store(env)?;
     let origin = crate::web::origin(headers);
     let caller = if !bootstrap.is_empty() && same_secret(presented, &bootstrap) {
-        ApiCaller {
-            scope: Scope::Operator,
-            token_id: "bootstrap".into(),
-            origin,
-        }
+        store::tokens::bootstrap(origin)
     } else {
-        let row = db
-            .prepare(
-                "SELECT id, scope, reseller_id FROM api_tokens \
-                 WHERE token_hash = ?1 AND revoked_at IS NULL",
-            )
-            .bind(&[sha256_hex(presented).into()])?
-            .first::<TokenRow>(None)
+        store::tokens::resolve(&db, &sha256_hex(presented), origin)
             .await?
-            .ok_or(AppError::Unauthenticated)?;
-        let scope = Scope::from_row(&row.scope, row.reseller_id.as_deref(), None)
-            .ok_or(AppError::Unauthenticated)?;
-        ApiCaller {
-            scope,
-            token_id: row.id,
-            origin,
-        }
+            .ok_or(AppError::Unauthenticated)?
     };
-    let now = Utc::now();
-    db.batch(vec![
-        db.prepare("UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1")
-            .bind(&[caller.token_id.as_str().into(), app::d1::ms(now)])?,
-        audit::statement(
-            &db,
-            &Entry {
-                event: "token.used",
-                token_id: Some(&caller.token_id),
-                scope: Some(&caller.scope),
-                origin: Some(&caller.origin),
-                detail: Some(format!("{method} {what}")),
-                ..Default::default()
-            },
-            now,
-        )?,
-    ])
-    .await?;
+    store::tokens::record_use(&db, &caller, format!("{method} {what}"), Utc::now()).await?;
     Ok(caller)
 }
 

@@ -36,6 +36,8 @@ pub enum AppError {
     RateLimited { retry_after_s: u32 },
     /// Storage or a dependency failed; nothing was stored.
     Unavailable { retry_after_s: u32 },
+    /// Our own mistake (a statement the schema cannot answer): logged, a 500.
+    Internal,
 }
 
 #[derive(Serialize)]
@@ -61,6 +63,7 @@ impl AppError {
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -123,6 +126,7 @@ impl AppError {
                 "the service is temporarily unavailable; retry later".into(),
                 None,
             ),
+            AppError::Internal => ("internal", "an internal error occurred".into(), None),
         };
         ErrorBody {
             code,
@@ -176,6 +180,18 @@ impl From<worker::Error> for AppError {
     fn from(e: worker::Error) -> AppError {
         worker::console_error!("storage: {e}");
         AppError::Unavailable { retry_after_s: 5 }
+    }
+}
+
+/// Store failures: a database that is down or refused is a 503 to retry; a bug of ours
+/// is a 500. Both are logged with their cause.
+impl From<store::Error> for AppError {
+    fn from(e: store::Error) -> AppError {
+        worker::console_error!("{e}");
+        match e {
+            store::Error::Unavailable(_) => AppError::Unavailable { retry_after_s: 5 },
+            store::Error::Bug(_) => AppError::Internal,
+        }
     }
 }
 

@@ -40,6 +40,14 @@ mod sweep;
 mod throttle;
 mod web;
 
+/// The store over the Worker's D1 binding.
+pub(crate) fn store(env: &Env) -> Result<store::Db, AppError> {
+    env.d1("DB").map(store::Db::d1).map_err(|e| {
+        worker::console_error!("the DB binding: {e}");
+        AppError::Internal
+    })
+}
+
 /// api-v1: a body over 1 MiB is refused with 413, on every route.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 

@@ -29,14 +29,14 @@ pub async fn record(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    api_caller(
+    let caller = api_caller(
         &headers,
         &env,
         &axum::http::Method::POST,
         "/api/v1/admin/incidents/{id}/investigation",
     )
-    .await?
-    .operator()?;
+    .await?;
+    crate::auth::operator(&caller)?;
     require_json(&headers)?;
     let review = parse_review(&body)?;
     let id: u32 = incident_id.parse().map_err(|_| AppError::NotFound)?;

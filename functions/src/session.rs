@@ -5,25 +5,19 @@
 //! stranger's. A new session (new id) is started at every step of sign-in. Timings are
 //! `domain::session`'s.
 
-use app::d1::{ms, named, time};
 use app::tenant::Caller;
 use chrono::{DateTime, Utc};
-use domain::access::{Scope, Stage};
+use domain::access::Stage;
 use jwt_simple::prelude::*;
-use serde::Deserialize;
-use wasm_bindgen::JsValue;
-use worker::{D1Database, Env};
+pub use store::audit::Origin;
+use store::sessions;
+use worker::Env;
 
 use crate::error::AppError;
 use crate::secret::{hex, random, sha256_hex};
 
 /// `__Host-`: the browser accepts it only with Secure, `Path=/` and no Domain.
 pub const COOKIE: &str = "__Host-mm_session";
-
-/// An account may sign in and keep its sessions: not disabled, and (for a customer's
-/// admin) the customer's contract has not ended. `a` is `accounts`.
-pub const USABLE: &str = "a.disabled = 0 AND NOT EXISTS (SELECT 1 FROM customers c \
-     WHERE c.id = a.customer_id AND c.contract_ended_at IS NOT NULL)";
 
 #[derive(Serialize, Deserialize)]
 struct Claims {
@@ -53,21 +47,6 @@ pub struct Current {
     pub renew: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct Row {
-    account_id: String,
-    stage: String,
-    created_at: f64,
-    reauth_at: Option<f64>,
-    login_id: String,
-    email: String,
-    role: String,
-    reseller_id: Option<String>,
-    customer_id: Option<String>,
-    second_factor: Option<String>,
-    sms_phone: Option<String>,
-}
-
 /// The live session named by the request's cookie, if any. A forged, expired or revoked
 /// token is no session at all.
 pub async fn current(
@@ -90,72 +69,22 @@ pub async fn current(
         return Ok(None);
     };
     let id_hash = sha256_hex(&claims.custom.sid);
-    let db = env.d1("DB")?;
-    let sql = format!(
-        "SELECT s.account_id, s.stage, s.created_at, s.reauth_at, a.login_id, a.email, a.role, \
-                a.reseller_id, a.customer_id, a.second_factor, a.sms_phone \
-         FROM sessions s JOIN accounts a ON a.id = s.account_id \
-         WHERE s.id_hash = :id AND s.revoked_at IS NULL AND s.expires_at > :now AND {USABLE}"
-    );
-    let row = named(
-        &db,
-        &sql,
-        &[("id", &JsValue::from(id_hash.as_str())), ("now", &ms(now))],
-    )?
-    .first::<Row>(None)
-    .await?;
-    let Some(row) = row else {
+    let db = crate::store(env)?;
+    let Some(caller) = sessions::current(&db, &id_hash, stage, now).await? else {
         return Ok(None);
     };
-    let (Some(scope), true) = (
-        Scope::from_row(
-            &row.role,
-            row.reseller_id.as_deref(),
-            row.customer_id.as_deref(),
-        ),
-        row.stage == stage.as_str(),
-    ) else {
-        return Ok(None);
-    };
-    let created_at = time(row.created_at).unwrap_or(now);
     let issued = claims
         .issued_at
         .and_then(|t| DateTime::from_timestamp(t.as_secs() as i64, 0))
-        .unwrap_or(created_at);
+        .unwrap_or(caller.created_at);
     let renew = if domain::session::needs_renewal(stage, issued, now) {
-        let expires = domain::session::expires_at(stage, created_at, now);
-        db.prepare("UPDATE sessions SET last_seen_at = ?2, expires_at = ?3 WHERE id_hash = ?1")
-            .bind(&[id_hash.as_str().into(), ms(now), ms(expires)])?
-            .run()
-            .await?;
+        let expires = domain::session::expires_at(stage, caller.created_at, now);
+        db.run(sessions::renew(&id_hash, now, expires)).await?;
         Some(cookie_for(&key, &claims.custom.sid, stage, now, expires)?)
     } else {
         None
     };
-    Ok(Some(Current {
-        caller: Caller {
-            account_id: row.account_id,
-            login_id: row.login_id,
-            email: row.email,
-            scope,
-            stage,
-            second_factor: row.second_factor,
-            sms_phone: row.sms_phone,
-            session: id_hash,
-            authenticated_at: row
-                .reauth_at
-                .and_then(time)
-                .map_or(created_at, |r| r.max(created_at)),
-        },
-        renew,
-    }))
-}
-
-/// Where a request comes from, as kept with sessions and in the audit log.
-#[derive(Debug, Clone, Default)]
-pub struct Origin {
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
+    Ok(Some(Current { caller, renew }))
 }
 
 /// A session to start.
@@ -172,7 +101,7 @@ pub struct New<'a> {
 /// Starts a session. Returns the `Set-Cookie` value.
 pub async fn start(
     env: &Env,
-    db: &D1Database,
+    db: &worker::D1Database,
     new: New<'_>,
     now: DateTime<Utc>,
 ) -> Result<String, AppError> {
@@ -186,60 +115,23 @@ pub async fn start(
     let key = key(env)?;
     let sid = hex(&random::<32>()?);
     let expires = domain::session::expires_at(stage, now, now);
-    let optional = |v: &Option<String>| v.as_deref().map_or(JsValue::NULL, JsValue::from);
-    let mut batch = vec![named(
+    let id_hash = sha256_hex(&sid);
+    let row = sessions::New {
+        id_hash: &id_hash,
+        account,
+        stage,
+        origin,
+        reveal,
+    };
+    let mut batch = vec![crate::d1::statement(
         db,
-        "INSERT INTO sessions (id_hash, account_id, stage, created_at, last_seen_at, expires_at, ip, \
-           user_agent, recovery_reveal) \
-         VALUES (:id, :account, :stage, :now, :now, :expires, :ip, :ua, :reveal)",
-        &[
-            ("id", &JsValue::from(sha256_hex(&sid))),
-            ("account", &JsValue::from(account)),
-            ("stage", &JsValue::from(stage.as_str())),
-            ("now", &ms(now)),
-            ("expires", &ms(expires)),
-            ("ip", &optional(&origin.ip)),
-            ("ua", &optional(&origin.user_agent)),
-            ("reveal", &reveal.map_or(JsValue::NULL, JsValue::from)),
-        ],
+        &sessions::start(&row, now, expires),
     )?];
     if let Some(previous) = previous {
-        batch.push(revoke(db, previous, now)?);
+        batch.push(crate::d1::statement(db, &sessions::revoke(previous, now))?);
     }
     db.batch(batch).await?;
     cookie_for(&key, &sid, stage, now, expires)
-}
-
-/// Ends the session stored under `id_hash` (a session already ended keeps its first
-/// `revoked_at`).
-pub fn revoke(
-    db: &D1Database,
-    id_hash: &str,
-    now: DateTime<Utc>,
-) -> worker::Result<worker::D1PreparedStatement> {
-    db.prepare(
-        "UPDATE sessions SET revoked_at = ?2, recovery_reveal = NULL \
-                 WHERE id_hash = ?1 AND revoked_at IS NULL",
-    )
-    .bind(&[id_hash.into(), ms(now)])
-}
-
-/// Ends every session of `account` except `keep` (the one making the change, if any).
-pub fn revoke_others(
-    db: &D1Database,
-    account: &str,
-    keep: Option<&str>,
-    now: DateTime<Utc>,
-) -> worker::Result<worker::D1PreparedStatement> {
-    db.prepare(
-        "UPDATE sessions SET revoked_at = ?3, recovery_reveal = NULL \
-         WHERE account_id = ?1 AND revoked_at IS NULL AND id_hash IS NOT ?2",
-    )
-    .bind(&[
-        account.into(),
-        keep.map_or(JsValue::NULL, JsValue::from),
-        ms(now),
-    ])
 }
 
 fn cookie_for(
@@ -288,33 +180,4 @@ pub fn cookie<'a>(header: Option<&'a str>, name: &str) -> Option<&'a str> {
         .find(|(n, _)| *n == name)
         .map(|(_, v)| v.trim())
         .filter(|v| !v.is_empty())
-}
-
-/// Housekeeping for the cron sweep: recovery codes never viewed are not kept past the
-/// time a sign-in may take, ended sessions and spent codes and counters go. Returns the
-/// rows touched.
-pub async fn cleanup(db: &D1Database, now: DateTime<Utc>) -> worker::Result<usize> {
-    let cutoff = ms(now - domain::session::PENDING);
-    let day_ago = ms(now - chrono::TimeDelta::days(1));
-    let results = db
-        .batch(vec![
-            db.prepare(
-                "UPDATE sessions SET recovery_reveal = NULL \
-                 WHERE recovery_reveal IS NOT NULL AND created_at < ?1",
-            )
-            .bind(&[cutoff])?,
-            db.prepare("DELETE FROM sessions WHERE expires_at < ?1 OR revoked_at < ?1")
-                .bind(&[day_ago])?,
-            db.prepare("DELETE FROM sms_challenges WHERE expires_at < ?1")
-                .bind(&[ms(now)])?,
-            db.prepare(
-                "DELETE FROM signin_throttle \
-                 WHERE (locked_until IS NULL OR locked_until < ?1) AND first_failure < ?2",
-            )
-            .bind(&[ms(now), ms(now - domain::account::WINDOW)])?,
-        ])
-        .await?;
-    Ok((0..results.len())
-        .map(|i| crate::d1::changes(results.get(i)))
-        .sum())
 }

@@ -26,9 +26,10 @@ use worker::{D1Database, Env};
 use crate::audit::{self, Entry};
 use crate::error::AppError;
 use crate::secret::{random, sha256_hex};
-use crate::session::{self, Origin, USABLE};
+use crate::session::{self, Origin};
 use crate::throttle;
 use crate::web::{csrf_ok, origin, see_other, set_cookies};
+use store::sessions::USABLE;
 
 type Answer = Response<Body>;
 
@@ -596,7 +597,10 @@ async fn choose_none(
     let db = env.d1("DB")?;
     let mut batch = clear_second_factor(&db, &caller.account_id, Some("none"))?;
     batch.extend([
-        session::revoke_others(&db, &caller.account_id, Some(&caller.session), now)?,
+        crate::d1::statement(
+            &db,
+            &store::sessions::revoke_others(&caller.account_id, &caller.session, now),
+        )?,
         audit::statement(
             &db,
             &Entry {
@@ -745,11 +749,9 @@ async fn enable(
                 ])?,
         );
     }
-    batch.push(session::revoke_others(
+    batch.push(crate::d1::statement(
         db,
-        &caller.account_id,
-        Some(&caller.session),
-        now,
+        &store::sessions::revoke_others(&caller.account_id, &caller.session, now),
     )?);
     batch.push(audit::statement(
         db,
@@ -970,7 +972,7 @@ async fn end_sign_in(
         ..Entry::by(caller, origin, "signin.failure")
     };
     let mut batch = vec![
-        session::revoke(db, &caller.session, now)?,
+        crate::d1::statement(db, &store::sessions::revoke(&caller.session, now))?,
         audit::statement(db, &entry, now)?,
     ];
     if release_id {
@@ -1180,7 +1182,7 @@ pub async fn logout(
         let result = async {
             let db = env.d1("DB")?;
             db.batch(vec![
-                session::revoke(&db, &caller.session, now)?,
+                crate::d1::statement(&db, &store::sessions::revoke(&caller.session, now))?,
                 audit::statement(&db, &Entry::by(caller, &origin, "signout"), now)?,
             ])
             .await?;
@@ -1249,7 +1251,10 @@ pub async fn change_password(
                 "UPDATE accounts SET password_hash = ?2, password_changed_at = ?3 WHERE id = ?1",
             )
             .bind(&[caller.account_id.as_str().into(), hash.into(), ms(now)])?,
-            session::revoke_others(&db, &caller.account_id, Some(&caller.session), now)?,
+            crate::d1::statement(
+                &db,
+                &store::sessions::revoke_others(&caller.account_id, &caller.session, now),
+            )?,
             audit::statement(&db, &Entry::by(caller, &origin, "password.changed"), now)?,
         ])
         .await?;
@@ -1283,7 +1288,10 @@ pub async fn end_others(
     let result = async {
         let db = env.d1("DB")?;
         db.batch(vec![
-            session::revoke_others(&db, &caller.account_id, Some(&caller.session), now)?,
+            crate::d1::statement(
+                &db,
+                &store::sessions::revoke_others(&caller.account_id, &caller.session, now),
+            )?,
             audit::statement(&db, &Entry::by(caller, &origin, "signout.others"), now)?,
         ])
         .await?;

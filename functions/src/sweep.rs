@@ -8,7 +8,7 @@ use domain::offline::count_offline;
 use serde::{Deserialize, Serialize};
 use worker::Env;
 
-use crate::{config, downtime, notify, retention, session};
+use crate::{config, downtime, notify, retention};
 
 const LAST_SWEEP_KEY: &str = "sweep:last";
 
@@ -55,7 +55,9 @@ pub async fn sweep(env: &Env, now: DateTime<Utc>) -> worker::Result<Summary> {
         deleted: retention::sweep(&db, config::Retention::from_env(env), now).await?,
         appliance_notices: downtime::sweep(env, now).await?,
         mails_sent: notify::run(env, now).await?,
-        identity_cleaned: session::cleanup(&db, now).await?,
+        identity_cleaned: store::sessions::cleanup(&store::Db::d1(env.d1("DB")?), now)
+            .await
+            .map_err(|e| worker::Error::RustError(e.to_string()))?,
     };
     env.kv("KV")?
         .put(LAST_SWEEP_KEY, serde_json::to_string(&summary)?)?

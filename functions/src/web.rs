@@ -117,7 +117,7 @@ pub fn guard(parts: &mut Parts, caller: Option<&Caller>) -> Option<Response<Body
     if !is_page {
         return None;
     }
-    match gate(path, caller.map(|c| (c.stage, &c.scope))) {
+    match gate(path, caller.map(|c| (c.stage, c.scope()))) {
         Gate::Allow => None,
         Gate::Redirect(to) => Some(see_other(to)),
         Gate::NotFound => {

@@ -1,0 +1,28 @@
+//! mimamori's storage layer: every SQL statement of the product, grouped by the tables
+//! they touch, taking and returning `domain` types. The Worker (`functions`) and the
+//! portal's server code (`app`, ssr) call these functions and write no SQL themselves.
+//!
+//! - [`Db`] is one small interface over two backends: D1 on wasm32, SQLite natively, so
+//!   `cargo test -p store` runs every statement against the real `migrations/`.
+//! - [`access`]: a customer's data is reached only through a [`Tenant`], which only the
+//!   resolvers here can build.
+//! - Times are integer milliseconds (UTC) in every table, converted in [`time`] and
+//!   `Arg::from(DateTime<Utc>)` only.
+//! - No statement joins two customers' rows, except the all-company aggregates, which
+//!   read tables of their own: a customer's data can live in any of several databases.
+
+pub mod access;
+pub mod audit;
+mod backend;
+mod db;
+mod error;
+pub mod sessions;
+pub mod time;
+pub mod tokens;
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+pub use access::{Access, Tenant};
+pub use db::{Arg, Db, Query};
+pub use error::Error;

@@ -1,0 +1,209 @@
+//! Portal sessions as stored: a row per session under the SHA-256 of its id, live while
+//! not revoked, not expired, and its account usable (`USABLE`). The signed cookie that
+//! names a row is the Worker's (`functions::session`); resolving a row is the only way a
+//! portal request gets an [`Access`].
+
+use chrono::{DateTime, Utc};
+use domain::access::{Scope, Stage};
+use serde::Deserialize;
+
+use crate::audit::Origin;
+use crate::{Access, Db, Error, Query};
+
+/// An account may sign in and keep its sessions: not disabled, and (for a customer's
+/// admin) the customer's contract has not ended. `a` is `accounts`.
+pub const USABLE: &str = "a.disabled = 0 AND NOT EXISTS (SELECT 1 FROM customers c \
+     WHERE c.id = a.customer_id AND c.contract_ended_at IS NOT NULL)";
+
+/// A signed-in (or signing-in) portal user, resolved from a live session.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub account_id: String,
+    pub login_id: String,
+    pub email: String,
+    pub stage: Stage,
+    /// `totp`, `sms`, `none`, or `None` before the user chose.
+    pub second_factor: Option<String>,
+    pub sms_phone: Option<String>,
+    /// SHA-256 of the session id.
+    pub session: String,
+    /// When the session started.
+    pub created_at: DateTime<Utc>,
+    /// When the user last gave their password: the session's start, or a later
+    /// confirmation (see `domain::session::recently_authenticated`).
+    pub authenticated_at: DateTime<Utc>,
+    access: Access,
+}
+
+impl Caller {
+    pub fn access(&self) -> &Access {
+        &self.access
+    }
+    pub fn scope(&self) -> &Scope {
+        self.access.scope()
+    }
+}
+
+#[derive(Deserialize)]
+struct Row {
+    account_id: String,
+    stage: String,
+    #[serde(with = "crate::time::ms")]
+    created_at: DateTime<Utc>,
+    #[serde(with = "crate::time::ms_opt", default)]
+    reauth_at: Option<DateTime<Utc>>,
+    login_id: String,
+    email: String,
+    role: String,
+    reseller_id: Option<String>,
+    customer_id: Option<String>,
+    second_factor: Option<String>,
+    sms_phone: Option<String>,
+}
+
+/// The live session stored under `id_hash` at `stage`; `None` for one that is unknown,
+/// ended, expired, of another stage, or whose account may no longer sign in.
+pub async fn current(
+    db: &Db,
+    id_hash: &str,
+    stage: Stage,
+    now: DateTime<Utc>,
+) -> Result<Option<Caller>, Error> {
+    let sql = format!(
+        "SELECT s.account_id, s.stage, s.created_at, s.reauth_at, a.login_id, a.email, a.role, \
+                a.reseller_id, a.customer_id, a.second_factor, a.sms_phone \
+         FROM sessions s JOIN accounts a ON a.id = s.account_id \
+         WHERE s.id_hash = :id AND s.revoked_at IS NULL AND s.expires_at > :now AND {USABLE}"
+    );
+    let row: Option<Row> = db
+        .first(Query::new(sql).bind("id", id_hash).bind("now", now))
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let scope = Scope::from_row(
+        &row.role,
+        row.reseller_id.as_deref(),
+        row.customer_id.as_deref(),
+    );
+    let (Some(scope), true) = (scope, row.stage == stage.as_str()) else {
+        return Ok(None);
+    };
+    Ok(Some(Caller {
+        account_id: row.account_id,
+        login_id: row.login_id,
+        email: row.email,
+        stage,
+        second_factor: row.second_factor,
+        sms_phone: row.sms_phone,
+        session: id_hash.to_owned(),
+        created_at: row.created_at,
+        authenticated_at: row
+            .reauth_at
+            .map_or(row.created_at, |r| r.max(row.created_at)),
+        access: Access::granted(scope),
+    }))
+}
+
+/// Extends the session to `expires`.
+pub fn renew(id_hash: &str, now: DateTime<Utc>, expires: DateTime<Utc>) -> Query {
+    Query::new("UPDATE sessions SET last_seen_at = :now, expires_at = :expires WHERE id_hash = :id")
+        .bind("id", id_hash)
+        .bind("now", now)
+        .bind("expires", expires)
+}
+
+/// A session to start.
+pub struct New<'a> {
+    pub id_hash: &'a str,
+    pub account: &'a str,
+    pub stage: Stage,
+    pub origin: &'a Origin,
+    /// Recovery codes the new session shows once.
+    pub reveal: Option<&'a str>,
+}
+
+pub fn start(new: &New<'_>, now: DateTime<Utc>, expires: DateTime<Utc>) -> Query {
+    Query::new(
+        "INSERT INTO sessions (id_hash, account_id, stage, created_at, last_seen_at, expires_at, \
+           ip, user_agent, recovery_reveal) \
+         VALUES (:id, :account, :stage, :now, :now, :expires, :ip, :ua, :reveal)",
+    )
+    .bind("id", new.id_hash)
+    .bind("account", new.account)
+    .bind("stage", new.stage.as_str())
+    .bind("now", now)
+    .bind("expires", expires)
+    .bind("ip", &new.origin.ip)
+    .bind("ua", &new.origin.user_agent)
+    .bind("reveal", new.reveal)
+}
+
+/// Ends the session stored under `id_hash` (one already ended keeps its first
+/// `revoked_at`).
+pub fn revoke(id_hash: &str, now: DateTime<Utc>) -> Query {
+    Query::new(
+        "UPDATE sessions SET revoked_at = :now, recovery_reveal = NULL \
+         WHERE id_hash = :id AND revoked_at IS NULL",
+    )
+    .bind("id", id_hash)
+    .bind("now", now)
+}
+
+/// Ends every session of `account`.
+pub fn revoke_all(account: &str, now: DateTime<Utc>) -> Query {
+    Query::new(
+        "UPDATE sessions SET revoked_at = :now, recovery_reveal = NULL \
+         WHERE account_id = :account AND revoked_at IS NULL",
+    )
+    .bind("account", account)
+    .bind("now", now)
+}
+
+/// Ends every session of `account` except `keep`, the one making the change.
+pub fn revoke_others(account: &str, keep: &str, now: DateTime<Utc>) -> Query {
+    Query::new(
+        "UPDATE sessions SET revoked_at = :now, recovery_reveal = NULL \
+         WHERE account_id = :account AND revoked_at IS NULL AND id_hash <> :keep",
+    )
+    .bind("account", account)
+    .bind("keep", keep)
+    .bind("now", now)
+}
+
+/// Records that the user gave their password again.
+pub fn reauthenticated(id_hash: &str, now: DateTime<Utc>) -> Query {
+    Query::new("UPDATE sessions SET reauth_at = :now WHERE id_hash = :id")
+        .bind("id", id_hash)
+        .bind("now", now)
+}
+
+/// Housekeeping for the cron sweep: recovery codes never viewed are not kept past
+/// `reveal_cutoff`, sessions ended a day ago go, spent SMS challenges and throttle
+/// counters go. Returns the rows touched.
+pub async fn cleanup(db: &Db, now: DateTime<Utc>) -> Result<usize, Error> {
+    let reveal_cutoff = now - domain::session::PENDING;
+    let day_ago = now - chrono::TimeDelta::days(1);
+    let changed = db
+        .batch(vec![
+            Query::new(
+                "UPDATE sessions SET recovery_reveal = NULL \
+                 WHERE recovery_reveal IS NOT NULL AND created_at < :cutoff",
+            )
+            .bind("cutoff", reveal_cutoff),
+            Query::new("DELETE FROM sessions WHERE expires_at < :day_ago OR revoked_at < :day_ago")
+                .bind("day_ago", day_ago),
+            Query::new("DELETE FROM sms_challenges WHERE expires_at < :now").bind("now", now),
+            Query::new(
+                "DELETE FROM signin_throttle \
+                 WHERE (locked_until IS NULL OR locked_until < :now) AND first_failure < :window",
+            )
+            .bind("now", now)
+            .bind("window", now - domain::account::WINDOW),
+        ])
+        .await?;
+    Ok(changed.iter().sum())
+}
+
+#[cfg(test)]
+mod tests;

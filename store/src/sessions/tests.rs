@@ -1,0 +1,164 @@
+use chrono::TimeDelta;
+
+use super::*;
+use crate::testing::{block_on, fixture};
+
+fn at(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).expect("in range")
+}
+
+fn with_accounts() -> crate::testing::Fixture {
+    let f = fixture();
+    f.db.execute_script(
+        "INSERT INTO accounts (id, role, reseller_id, customer_id, email, login_id, password_hash, created_at) VALUES
+           ('a-op', 'operator', NULL, NULL, 'op@example.jp', 'op', 'x', 0),
+           ('a-ra', 'reseller', 'r-a', NULL, 'ra@example.jp', 'desk-a', 'x', 0),
+           ('a-c1', 'customer', NULL, 'c-a1', 'c1@example.jp', 'admin-a1', 'x', 0);",
+    )
+    .expect("accounts");
+    f
+}
+
+fn open(f: &crate::testing::Fixture, id: &str, account: &str, stage: Stage, now: DateTime<Utc>) {
+    let origin = Origin::default();
+    let new = New {
+        id_hash: id,
+        account,
+        stage,
+        origin: &origin,
+        reveal: None,
+    };
+    block_on(f.db.run(start(&new, now, now + TimeDelta::hours(1)))).expect("starts");
+}
+
+#[test]
+fn a_live_session_resolves_to_its_account_and_scope() {
+    let f = with_accounts();
+    open(&f, "s1", "a-ra", Stage::Full, at(1_000));
+    let caller = block_on(current(&f.db, "s1", Stage::Full, at(2_000)))
+        .expect("reads")
+        .expect("live");
+    assert_eq!(caller.login_id, "desk-a");
+    assert_eq!(caller.scope(), &Scope::Reseller("r-a".into()));
+    assert_eq!(caller.authenticated_at, at(1_000));
+}
+
+#[test]
+fn another_stage_an_expiry_or_a_revocation_is_no_session() {
+    let f = with_accounts();
+    open(&f, "s1", "a-c1", Stage::Verify, at(0));
+    assert!(
+        block_on(current(&f.db, "s1", Stage::Full, at(1)))
+            .expect("reads")
+            .is_none()
+    );
+    assert!(
+        block_on(current(&f.db, "s1", Stage::Verify, at(3_600_001)))
+            .expect("reads")
+            .is_none()
+    );
+    block_on(f.db.run(revoke("s1", at(5)))).expect("revokes");
+    assert!(
+        block_on(current(&f.db, "s1", Stage::Verify, at(6)))
+            .expect("reads")
+            .is_none()
+    );
+}
+
+#[test]
+fn an_ended_contract_or_a_disabled_account_ends_its_sessions() {
+    let f = with_accounts();
+    open(&f, "s1", "a-c1", Stage::Full, at(0));
+    open(&f, "s2", "a-ra", Stage::Full, at(0));
+    f.db.execute_script("UPDATE customers SET contract_ended_at = 1 WHERE id = 'c-a1'")
+        .expect("ends");
+    f.db.execute_script("UPDATE accounts SET disabled = 1 WHERE id = 'a-ra'")
+        .expect("disables");
+    assert!(
+        block_on(current(&f.db, "s1", Stage::Full, at(1)))
+            .expect("reads")
+            .is_none()
+    );
+    assert!(
+        block_on(current(&f.db, "s2", Stage::Full, at(1)))
+            .expect("reads")
+            .is_none()
+    );
+}
+
+#[test]
+fn revoking_the_others_keeps_the_one_making_the_change() {
+    let f = with_accounts();
+    for id in ["s1", "s2", "s3"] {
+        open(&f, id, "a-op", Stage::Full, at(0));
+    }
+    open(&f, "s4", "a-ra", Stage::Full, at(0));
+    let changed = block_on(f.db.run(revoke_others("a-op", "s2", at(1)))).expect("revokes");
+    assert_eq!(changed, 2);
+    let live = |id| {
+        block_on(current(&f.db, id, Stage::Full, at(2)))
+            .expect("reads")
+            .is_some()
+    };
+    assert_eq!(
+        [live("s1"), live("s2"), live("s3"), live("s4")],
+        [false, true, false, true]
+    );
+    assert_eq!(
+        block_on(f.db.run(revoke_all("a-op", at(3)))).expect("revokes"),
+        1
+    );
+}
+
+#[test]
+fn a_confirmed_password_moves_the_authentication_time() {
+    let f = with_accounts();
+    open(&f, "s1", "a-op", Stage::Full, at(1_000));
+    block_on(f.db.run(reauthenticated("s1", at(50_000)))).expect("records");
+    let caller = block_on(current(&f.db, "s1", Stage::Full, at(60_000)))
+        .expect("reads")
+        .expect("live");
+    assert_eq!(caller.authenticated_at, at(50_000));
+    block_on(f.db.run(renew("s1", at(60_000), at(10_000_000)))).expect("renews");
+    assert!(
+        block_on(current(&f.db, "s1", Stage::Full, at(9_000_000)))
+            .expect("reads")
+            .is_some()
+    );
+}
+
+#[test]
+fn cleanup_drops_what_ended_a_day_ago_and_keeps_the_rest() {
+    let f = with_accounts();
+    open(&f, "old", "a-op", Stage::Full, at(0));
+    open(&f, "new", "a-op", Stage::Full, at(0));
+    block_on(f.db.run(revoke("old", at(1)))).expect("revokes");
+    let now = at(1) + TimeDelta::days(1) + TimeDelta::milliseconds(1);
+    let touched = block_on(cleanup(&f.db, now)).expect("cleans");
+    assert!(touched >= 1);
+    #[derive(Deserialize)]
+    struct Id {
+        id_hash: String,
+    }
+    let left: Vec<Id> =
+        block_on(f.db.all(Query::new("SELECT id_hash FROM sessions"))).expect("reads");
+    assert_eq!(
+        left.iter().map(|i| i.id_hash.as_str()).collect::<Vec<_>>(),
+        ["new"]
+    );
+}
+
+#[test]
+fn resolving_a_session_reads_by_primary_key() {
+    let f = with_accounts();
+    let sql = format!(
+        "SELECT s.account_id FROM sessions s JOIN accounts a ON a.id = s.account_id \
+         WHERE s.id_hash = :id AND s.revoked_at IS NULL AND s.expires_at > :now AND {USABLE}"
+    );
+    let plan =
+        f.db.plan(&Query::new(sql).bind("id", "x").bind("now", 0i64))
+            .expect("plans")
+            .join("\n");
+    assert!(plan.contains("SEARCH s USING"), "{plan}");
+    assert!(!plan.contains("SCAN s"), "{plan}");
+}
