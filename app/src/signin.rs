@@ -696,6 +696,10 @@ mod server {
         let mut fresh = [0u8; totp::SECRET_BYTES];
         getrandom::fill(&mut fresh).map_err(|e| ServerFnError::new(e.to_string()))?;
         let account = caller.account_id.clone();
+        let seal_key = crate::tenant::config()
+            .map_err(|e| ServerFnError::new(e.to_string()))?
+            .totp_seal_key
+            .clone();
         let secret = with_env("new authenticator", |env| async move {
             let db = env.d1("DB")?;
             let now = Utc::now();
@@ -709,7 +713,7 @@ mod server {
                     if crate::d1::time(at)
                         .is_some_and(|made| totp::pending_reusable(made, now)) =>
                 {
-                    crate::sealing::open_totp(&env, &account, &s)
+                    crate::sealing::open_totp(&seal_key, &account, &s)
                 }
                 _ => None,
             });
@@ -717,7 +721,7 @@ mod server {
                 return Ok(s);
             }
             let secret = totp::Secret::new(fresh);
-            let sealed = crate::sealing::seal_totp(&env, &account, &secret)
+            let sealed = crate::sealing::seal_totp(&seal_key, &account, &secret)
                 .ok_or_else(|| worker::Error::RustError("TOTP_SEAL_KEY is not set".into()))?;
             db.prepare("UPDATE accounts SET totp_pending = ?2, totp_pending_at = ?3 WHERE id = ?1")
                 .bind(&[account.as_str().into(), sealed.into(), crate::d1::ms(now)])?

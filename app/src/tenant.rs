@@ -86,6 +86,12 @@ where
     })
 }
 
+/// The service's settings (provided by the Worker).
+pub fn config() -> Result<std::sync::Arc<domain::config::Config>, store::Error> {
+    use_context::<std::sync::Arc<domain::config::Config>>()
+        .ok_or_else(|| store::Error::Bug("no config in context".into()))
+}
+
 /// The store of the request's Worker environment.
 pub fn db(env: &worker::Env) -> Result<store::Db, store::Error> {
     env.d1("DB")

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod account;
+pub mod config;
 pub mod customer;
 pub mod delivery;
 pub mod device;

@@ -22,7 +22,7 @@ use worker::{D1Database, Env};
 use crate::audit::{self, Entry};
 use crate::auth::{ApiCaller, api_caller, require_json};
 use crate::error::AppError;
-use crate::mail_api::{MailApi, send_now};
+use crate::mail_api::send_now;
 use crate::secret::{hex, random, sha256_hex};
 
 /// Whose account a new one is.
@@ -168,7 +168,7 @@ async fn mail_credentials(
     to_whom: &str,
     t: &Temporary,
 ) -> Result<(), String> {
-    let portal = MailApi::from_env(env).portal;
+    let portal = crate::config::get(env).mail.clone().portal;
     let mail =
         domain::mail::temp_credentials(to_whom, &t.login_id, &t.password, t.expires, &portal);
     send_now(env, key, &[email], &mail).await

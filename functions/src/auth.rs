@@ -44,13 +44,11 @@ pub async fn api_caller(
 ) -> Result<ApiCaller, AppError> {
     let presented = bearer(headers)?;
     // An unset or empty secret means no bootstrap operator, never that anyone is one.
-    let bootstrap = env
-        .secret("OPERATOR_TOKEN")
-        .map(|s| s.to_string())
-        .unwrap_or_default();
+    let config = crate::config::get(env);
+    let bootstrap = config.operator_token.expose();
     let db = crate::store(env)?;
     let origin = crate::web::origin(headers);
-    let caller = if !bootstrap.is_empty() && same_secret(presented, &bootstrap) {
+    let caller = if !bootstrap.is_empty() && same_secret(presented, bootstrap) {
         store::tokens::bootstrap(origin)
     } else {
         store::tokens::resolve(&db, &sha256_hex(presented), origin)

@@ -24,11 +24,7 @@ pub async fn run(
     Extension(env): Extension<Env>,
     Query(at): Query<At>,
 ) -> Result<Response, AppError> {
-    let enabled = env
-        .var("DEV_CRON_CLOCK")
-        .map(|v| v.to_string() == "1")
-        .unwrap_or(false);
-    if !enabled {
+    if !crate::config::get(&env).dev_clock {
         return Err(AppError::NotFound);
     }
     let now = match at.time {

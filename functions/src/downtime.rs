@@ -13,7 +13,7 @@ use worker::Env;
 
 use crate::config;
 use crate::d1::{ms, time};
-use crate::notify::{self, MailApi, new_mail_id};
+use crate::notify::{self, new_mail_id};
 
 #[derive(Deserialize)]
 struct Row {
@@ -57,8 +57,8 @@ pub async fn sweep(env: &Env, now: DateTime<Utc>) -> worker::Result<usize> {
         .all()
         .await?
         .results()?;
-    let policy = config::downtime(env);
-    let portal = MailApi::from_env(env).portal;
+    let policy = config::get(env).downtime;
+    let portal = crate::config::get(env).mail.clone().portal;
     let mut queued = Vec::new();
     for row in &rows {
         let last_seen = row.last_seen_at.and_then(time);

@@ -149,6 +149,7 @@ fn router(
         let visitor = visitor.clone();
         move || {
             provide_context(env.clone());
+            provide_context(config::get(&env));
             provide_context(visitor.clone());
             provide_context(leptos::nonce::Nonce::from_value(nonce.clone()));
         }

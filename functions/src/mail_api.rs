@@ -13,39 +13,14 @@ use worker::{Delay, Env, Fetch, Headers, Method, Request, RequestInit};
 /// How long one call of the mail API may take before it counts as failed.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The mail settings of api-v1, read from the environment.
-pub struct MailApi {
-    url: String,
-    key: String,
-    from: String,
-    pub portal: String,
-}
-
-pub fn setting(env: &Env, key: &str) -> String {
-    env.secret(key)
-        .map(|s| s.to_string())
-        .or_else(|_| env.var(key).map(|v| v.to_string()))
-        .unwrap_or_default()
-}
-
-impl MailApi {
-    pub fn from_env(env: &Env) -> MailApi {
-        MailApi {
-            url: setting(env, "MAIL_API_URL")
-                .trim_end_matches('/')
-                .to_owned(),
-            key: setting(env, "MAIL_API_KEY"),
-            from: setting(env, "MAIL_FROM"),
-            portal: setting(env, "PUBLIC_URL").trim_end_matches('/').to_owned(),
-        }
-    }
-}
+/// The mail settings of api-v1 (`domain::config::Mail`).
+pub use domain::config::Mail as MailApi;
 
 /// Sends one mail now, outside the queue: for mails that must not be stored, such as
 /// temporary credentials. `key` is the idempotency key. The caller decides what a failure
 /// means (for credentials: the account is not issued and the API answers 503).
 pub async fn send_now(env: &Env, key: &str, to: &[&str], mail: &Mail) -> Result<(), String> {
-    let api = MailApi::from_env(env);
+    let api = crate::config::get(env).mail.clone();
     post(&api, key, &request_body(&api, to, mail)).await
 }
 
@@ -70,7 +45,7 @@ pub async fn post(api: &MailApi, mail_id: &str, body: &str) -> Result<(), String
             .set("content-type", "application/json")
             .map_err(|e| e.to_string())?;
         headers
-            .set("authorization", &format!("Bearer {}", api.key))
+            .set("authorization", &format!("Bearer {}", api.key.expose()))
             .map_err(|e| e.to_string())?;
         headers
             .set("idempotency-key", mail_id)

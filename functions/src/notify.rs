@@ -24,7 +24,6 @@ use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, Env};
 
 use crate::d1::{changes, ms, named, time};
-pub(crate) use crate::mail_api::MailApi;
 use crate::mail_api::{post, request_body};
 use crate::secret::{hex, random};
 
@@ -318,7 +317,7 @@ async fn render(env: &Env, db: &D1Database, mail_id: &str) -> worker::Result<()>
         .results()?;
     let lines: Vec<AlertLine> = rows.iter().map(LineRow::line).collect();
     let company = rows.first().map_or("", |r| r.company.as_str());
-    let api = MailApi::from_env(env);
+    let api = crate::config::get(env).mail.clone();
     let Mail {
         subject,
         text,
@@ -381,7 +380,7 @@ pub async fn send(
         .await?;
         return Ok(false);
     }
-    let api = MailApi::from_env(env);
+    let api = crate::config::get(env).mail.clone();
     let mail = Mail {
         subject: m.subject.unwrap_or_default(),
         text: m.text.unwrap_or_default(),

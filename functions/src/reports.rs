@@ -147,14 +147,14 @@ pub async fn post(
     let token_hash = sha256_hex(token);
     let device = device(&db, &token_hash, now).await?;
     require_json(&headers)?;
-    let limit = config::Ingest::from_env(&env).limit;
+    let limit = config::get(&env).ingest.limit;
     let bucket = ratelimit::take(limit, device.bucket, now)
         .map_err(|retry_after_s| AppError::RateLimited { retry_after_s })?;
     device_cache::set_bucket(&token_hash, bucket);
     let report = parse_report(&body, now)?;
     let rules = RuleSet::current();
     let rows = Rows::rated(&report, &rules);
-    let alerts = config::Alerts::from_env(&env);
+    let alerts = config::get(&env).alerts;
 
     let batch = (u64::from_le_bytes(random::<8>()?) >> 12) as f64; // 52 bits: exact in a JS number
     let device_id = JsValue::from(device.device_id.as_str());

@@ -11,8 +11,8 @@ use domain::retention::cutoffs;
 use wasm_bindgen::JsValue;
 use worker::D1Database;
 
-use crate::config::Retention;
 use crate::d1::{changes, ms};
+use domain::config::Retention;
 
 /// One table's rule: the rows a chunk deletes, selected by key columns.
 struct Rule {

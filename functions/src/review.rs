@@ -20,7 +20,7 @@ use worker::Env;
 use crate::auth::{api_caller, require_json};
 use crate::d1::{ms, named};
 use crate::error::AppError;
-use crate::notify::{self, MailApi, new_mail_id};
+use crate::notify::{self, new_mail_id};
 
 #[worker::send]
 pub async fn record(
@@ -48,7 +48,7 @@ pub async fn record(
     let old = Severity::from_rank(incident.severity_rank as u8);
     let new = review.severity.unwrap_or(old);
     let line = incident.line();
-    let api = MailApi::from_env(&env);
+    let api = crate::config::get(&env).mail.clone();
     let mail = investigation_result(
         &incident.company,
         &line,

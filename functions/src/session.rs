@@ -28,15 +28,15 @@ struct Claims {
 }
 
 fn key(env: &Env) -> Result<HS256Key, AppError> {
-    let secret = env
-        .secret("SESSION_SECRET")
-        .map(|s| s.to_string())
-        .unwrap_or_default();
+    let config = crate::config::get(env);
     // An unset or short secret means nobody can sign in, never that tokens go unsigned.
-    if secret.len() < 32 {
+    let Some(secret) = config
+        .session_secret
+        .at_least(domain::config::SESSION_SECRET_MIN)
+    else {
         worker::console_error!("SESSION_SECRET is missing or shorter than 32 bytes");
         return Err(AppError::Unavailable { retry_after_s: 60 });
-    }
+    };
     Ok(HS256Key::from_bytes(secret.as_bytes()))
 }
 

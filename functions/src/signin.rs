@@ -678,9 +678,9 @@ pub async fn confirm_totp(
             .and_then(app::d1::time)
             .is_some_and(|at| totp::pending_confirmable(at, now));
         let pending = account.totp_pending.clone().filter(|_| fresh);
-        let secret = pending
-            .as_deref()
-            .and_then(|p| app::sealing::open_totp(&env, &account.id, p));
+        let secret = pending.as_deref().and_then(|p| {
+            app::sealing::open_totp(&crate::config::get(&env).totp_seal_key, &account.id, p)
+        });
         let (Some(secret), Some(pending)) = (secret, pending) else {
             return Ok(back("/setup/totp", "totp_expired"));
         };
@@ -1042,10 +1042,9 @@ pub async fn verify(
         let mut how = None;
         match account.second_factor.as_deref() {
             Some("totp") => {
-                let secret = account
-                    .totp_secret
-                    .as_deref()
-                    .and_then(|s| app::sealing::open_totp(&env, &account.id, s));
+                let secret = account.totp_secret.as_deref().and_then(|s| {
+                    app::sealing::open_totp(&crate::config::get(&env).totp_seal_key, &account.id, s)
+                });
                 let last = account.totp_last_step.map(|s| s as i64);
                 if let Some(step) =
                     secret.and_then(|s| totp::verify(&s, &form.code, now.timestamp(), last))

@@ -7,25 +7,24 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use worker::{Env, Fetch, Headers, Method, Request, RequestInit};
 
-use crate::mail_api::setting;
-
 const TIMEOUT_MS: u32 = 10_000;
 
 pub async fn send(env: &Env, to: &str, body: &str) -> Result<(), String> {
-    let url = setting(env, "SMS_API_URL");
-    let sid = setting(env, "SMS_ACCOUNT_SID");
-    let token = setting(env, "SMS_AUTH_TOKEN");
-    let from = setting(env, "SMS_FROM");
+    let config = crate::config::get(env);
+    let sms = &config.sms;
+    let (url, sid, token, from) = (
+        &sms.url,
+        &sms.account_sid,
+        sms.auth_token.expose(),
+        &sms.from,
+    );
     if url.is_empty() || sid.is_empty() {
         return Err("SMS_API_URL or SMS_ACCOUNT_SID is not set".into());
     }
-    let endpoint = format!(
-        "{}/2010-04-01/Accounts/{sid}/Messages.json",
-        url.trim_end_matches('/')
-    );
+    let endpoint = format!("{url}/2010-04-01/Accounts/{sid}/Messages.json");
     let form = form_urlencoded::Serializer::new(String::new())
         .append_pair("To", to)
-        .append_pair("From", &from)
+        .append_pair("From", from)
         .append_pair("Body", body)
         .finish();
     let attempt = async {

@@ -47,12 +47,12 @@ pub async fn sweep(env: &Env, now: DateTime<Utc>) -> worker::Result<Summary> {
     let last_seen = rows
         .iter()
         .map(|r| r.last_seen_at.and_then(DateTime::from_timestamp_millis));
-    let offline = count_offline(last_seen, now, config::downtime(env).threshold);
+    let offline = count_offline(last_seen, now, config::get(env).downtime.threshold);
     let summary = Summary {
         at: domain::jst::rfc3339(now),
         devices: rows.len(),
         offline,
-        deleted: retention::sweep(&db, config::Retention::from_env(env), now).await?,
+        deleted: retention::sweep(&db, config::get(env).retention, now).await?,
         appliance_notices: downtime::sweep(env, now).await?,
         mails_sent: notify::run(env, now).await?,
         identity_cleaned: store::sessions::cleanup(&store::Db::d1(env.d1("DB")?), now)

@@ -55,10 +55,8 @@ pub async fn visit(env: &Env, headers: &HeaderMap, now: DateTime<Utc>) -> Result
 }
 
 fn csrf_token(env: &Env, secret: &str) -> String {
-    let key = env
-        .secret("SESSION_SECRET")
-        .map(|s| s.to_string())
-        .unwrap_or_default();
+    let config = crate::config::get(env);
+    let key = config.session_secret.expose();
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key.as_bytes()) else {
         return String::new();
     };
