@@ -64,6 +64,21 @@ async fn fetch(
     // the request stream half-read; workerd then reports an uncaught error after the
     // response and restarts the isolate, failing the next request with a 503.
     let (parts, body) = req.into_parts();
+    let route = format!("{} {}", parts.method, parts.uri.path());
+    let response = answer(parts, body, env, ctx).await?;
+    if response.status().is_server_error() {
+        // The cause was logged where it happened; this names the route it broke.
+        worker::console_error!("{route}: answered {}", response.status());
+    }
+    Ok(response)
+}
+
+async fn answer(
+    parts: axum::http::request::Parts,
+    body: worker::Body,
+    env: Env,
+    ctx: std::sync::Arc<Context>,
+) -> worker::Result<axum::http::Response<axum::body::Body>> {
     let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) if e.is::<LengthLimitError>() => {
