@@ -53,6 +53,9 @@ pub struct Tenant {
     reseller_id: Option<String>,
     #[serde(with = "crate::time::ms_opt", default)]
     contract_ended_at: Option<DateTime<Utc>>,
+    /// The database that holds the customer's data (`crate::directory`).
+    #[serde(default)]
+    shard: usize,
 }
 
 impl Tenant {
@@ -72,9 +75,13 @@ impl Tenant {
     pub fn contract_ended(&self) -> bool {
         self.contract_ended_at.is_some()
     }
+    /// The index of the database that holds this customer's data.
+    pub fn shard(&self) -> usize {
+        self.shard
+    }
 }
 
-const COLUMNS: &str = "id, name, reseller_id, contract_ended_at";
+const COLUMNS: &str = "id, name, reseller_id, contract_ended_at, shard";
 
 /// Customer `id`, if it exists and `access` may see it.
 pub async fn customer(db: &Db, access: &Access, id: &str) -> Result<Option<Tenant>, Error> {

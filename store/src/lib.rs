@@ -15,6 +15,7 @@ pub mod access;
 pub mod audit;
 mod backend;
 mod db;
+pub mod directory;
 mod error;
 pub mod sessions;
 pub mod time;
@@ -25,4 +26,5 @@ pub(crate) mod testing;
 
 pub use access::{Access, Tenant};
 pub use db::{Arg, Db, Query};
+pub use directory::Databases;
 pub use error::Error;
