@@ -5,11 +5,13 @@
 //! `?e=<code>` a form sends the visitor back with, and the audit log's event names.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::access::Stage;
 
 /// The second factor an account chose (`accounts.second_factor`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum SecondFactor {
     /// An authenticator app (TOTP).
     Totp,

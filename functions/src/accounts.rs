@@ -3,21 +3,22 @@
 //! factor, resellers, API tokens and the audit log. Scoping goes through `app::tenant`:
 //! an account, customer or reseller outside the caller's scope is a 404.
 
-use app::d1::{ms, named};
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use domain::access::Scope;
+use domain::access::{Manages, Scope, manages};
 use domain::account::{parse_new_account, parse_new_reseller, parse_new_token};
 use domain::customer::Email;
+use domain::signin::AuditEvent;
 use domain::{onetime, password};
 use serde::Deserialize;
 use serde_json::json;
-use wasm_bindgen::JsValue;
-use worker::{D1Database, Env};
+use store::accounts::AccountRow;
+use store::audit::insert;
+use worker::Env;
 
 use crate::audit::{self, Entry};
 use crate::auth::{ApiCaller, api_caller, require_json};
@@ -86,14 +87,17 @@ async fn create(
     }
     require_json(headers)?;
     let email = parse_new_account(body)?;
-    let db = env.d1("DB")?;
+    let db = crate::store(env)?;
     let to_whom = match &owner {
         Owner::Operator => "見守りサービス運営".to_owned(),
-        Owner::Reseller(id) => reseller_name(&db, caller.scope(), id)
-            .await?
-            .ok_or(AppError::NotFound)?,
+        Owner::Reseller(id) if caller.scope().reaches_reseller(id) => {
+            store::resellers::name(&db, id)
+                .await?
+                .ok_or(AppError::NotFound)?
+        }
+        Owner::Reseller(_) => return Err(AppError::NotFound),
         Owner::Customer(id) => {
-            let customer = store::access::customer(&crate::store(env)?, caller.access(), id)
+            let customer = store::access::customer(&db, caller.access(), id)
                 .await?
                 .ok_or(AppError::NotFound)?;
             if customer.contract_ended() {
@@ -105,39 +109,13 @@ async fn create(
     issue(env, &db, &caller, owner, &to_whom, email).await
 }
 
-#[derive(Deserialize)]
-struct NameRow {
-    name: String,
-}
-
 /// `InvalidField` on `$.reseller_id` unless the reseller `id` exists.
-pub(crate) async fn require_reseller(db: &D1Database, id: &str) -> Result<(), AppError> {
-    let known = db
-        .prepare("SELECT 1 AS known FROM resellers WHERE id = ?1")
-        .bind(&[id.into()])?
-        .first::<serde_json::Value>(None)
-        .await?;
-    if known.is_none() {
+pub(crate) async fn require_reseller(db: &store::Db, id: &str) -> Result<(), AppError> {
+    if !store::resellers::exists(db, id).await? {
         let (path, message) = ("$.reseller_id".into(), "no such reseller".into());
         return Err(AppError::InvalidField { path, message });
     }
     Ok(())
-}
-
-async fn reseller_name(
-    db: &D1Database,
-    scope: &Scope,
-    reseller: &str,
-) -> Result<Option<String>, AppError> {
-    if !scope.reaches_reseller(reseller) {
-        return Ok(None);
-    }
-    Ok(db
-        .prepare("SELECT name FROM resellers WHERE id = ?1")
-        .bind(&[reseller.into()])?
-        .first::<NameRow>(None)
-        .await?
-        .map(|r| r.name))
 }
 
 /// New temporary credentials: a login id (kept for a reset) and a password, hashed.
@@ -176,7 +154,7 @@ async fn mail_credentials(
 
 async fn issue(
     env: &Env,
-    db: &D1Database,
+    db: &store::Db,
     caller: &ApiCaller,
     owner: Owner,
     to_whom: &str,
@@ -185,70 +163,49 @@ async fn issue(
     let now = Utc::now();
     let account_id = format!("acc_{}", hex(&random::<8>()?));
     let t = temporary(None, now)?;
-    let (role, reseller, customer) = match &owner {
-        Owner::Operator => ("operator", None, None),
-        Owner::Reseller(r) => ("reseller", Some(r.as_str()), None),
-        Owner::Customer(c) => ("customer", None, Some(c.as_str())),
+    let scope = match owner {
+        Owner::Operator => Scope::Operator,
+        Owner::Reseller(r) => Scope::Reseller(r),
+        Owner::Customer(c) => Scope::Customer(c),
     };
-    let opt = |v: Option<&str>| v.map_or(JsValue::NULL, JsValue::from);
-    let scope = Scope::from_row(role, reseller, customer);
+    let new = store::accounts::NewAccount {
+        id: &account_id,
+        scope: &scope,
+        email: email.as_str(),
+        login_id: &t.login_id,
+        password_hash: &t.hash,
+        temp_expires_at: t.expires,
+    };
+    let issued = Entry {
+        account_id: Some(&account_id),
+        login_id: Some(&t.login_id),
+        scope: Some(&scope),
+        token_id: Some(&caller.token_id),
+        origin: Some(&caller.origin),
+        detail: Some(format!(
+            "{}のアカウント。仮ユーザIDと仮パスワードを {} へ送信",
+            scope.label(),
+            email.as_str()
+        )),
+        ..Entry::of(AuditEvent::AccountIssued)
+    };
     db.batch(vec![
-        named(
-            db,
-            "INSERT INTO accounts (id, role, reseller_id, customer_id, email, login_id, password_hash, \
-               temp_expires_at, created_at) \
-             VALUES (:id, :role, :reseller, :customer, :email, :login, :hash, :expires, :now)",
-            &[
-                ("id", &JsValue::from(account_id.as_str())),
-                ("role", &JsValue::from(role)),
-                ("reseller", &opt(reseller)),
-                ("customer", &opt(customer)),
-                ("email", &JsValue::from(email.as_str())),
-                ("login", &JsValue::from(t.login_id.as_str())),
-                ("hash", &JsValue::from(t.hash.as_str())),
-                ("expires", &ms(t.expires)),
-                ("now", &ms(now)),
-            ],
-        )?,
-        audit::statement(
-            db,
-            &Entry {
-                event: "account.issued",
-                account_id: Some(&account_id),
-                login_id: Some(&t.login_id),
-                scope: scope.as_ref(),
-                token_id: Some(&caller.token_id),
-                origin: Some(&caller.origin),
-                detail: Some(format!(
-                    "{}のアカウント。仮ユーザIDと仮パスワードを {} へ送信",
-                    scope.as_ref().map_or(role, |s| s.label()),
-                    email.as_str()
-                )),
-            },
-            now,
-        )?,
+        store::accounts::issue(&new, now),
+        insert(&issued, now),
     ])
     .await?;
     if let Err(e) = mail_credentials(env, &account_id, email.as_str(), to_whom, &t).await {
         // Without the mail nobody can use the account: take it back, the caller retries.
         worker::console_error!("mailing credentials of {account_id}: {e}");
-        db.prepare("DELETE FROM accounts WHERE id = ?1")
-            .bind(&[account_id.as_str().into()])?
-            .run()
-            .await?;
-        audit::record(
-            db,
-            &Entry {
-                event: "account.issue_failed",
-                account_id: Some(&account_id),
-                scope: scope.as_ref(),
-                token_id: Some(&caller.token_id),
-                detail: Some(format!("メールが受け付けられず発行を取り消し: {e}")),
-                ..Default::default()
-            },
-            now,
-        )
-        .await;
+        db.run(store::accounts::withdraw(&account_id)).await?;
+        let failed = Entry {
+            account_id: Some(&account_id),
+            scope: Some(&scope),
+            token_id: Some(&caller.token_id),
+            detail: Some(format!("メールが受け付けられず発行を取り消し: {e}")),
+            ..Entry::of(AuditEvent::AccountIssueFailed)
+        };
+        audit::record(db, &failed, now).await;
         return Err(AppError::Unavailable { retry_after_s: 30 });
     }
     Ok((
@@ -258,48 +215,23 @@ async fn issue(
         .into_response())
 }
 
-#[derive(Deserialize)]
-struct AccountRow {
-    role: String,
-    reseller_id: Option<String>,
-    customer_id: Option<String>,
-    email: String,
-    login_id: String,
-    password_hash: String,
-    temp_expires_at: Option<f64>,
-}
-
-/// The account `id` if the caller may manage it; otherwise `NotFound`.
+/// The account `id` if the caller may manage it (`domain::access::manages`); otherwise
+/// `NotFound`.
 async fn managed_account(
-    env: &Env,
-    db: &D1Database,
+    db: &store::Db,
     caller: &ApiCaller,
     id: &str,
 ) -> Result<(AccountRow, Scope), AppError> {
-    let row = db
-        .prepare(
-            "SELECT role, reseller_id, customer_id, email, login_id, password_hash, temp_expires_at \
-             FROM accounts WHERE id = ?1",
-        )
-        .bind(&[id.into()])?
-        .first::<AccountRow>(None)
+    let row = store::accounts::by_id(db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let scope = Scope::from_row(
-        &row.role,
-        row.reseller_id.as_deref(),
-        row.customer_id.as_deref(),
-    )
-    .ok_or(AppError::NotFound)?;
-    let allowed = match (caller.scope(), &scope) {
-        (Scope::Operator, _) => true,
-        (by, Scope::Reseller(theirs)) => by.reaches_reseller(theirs),
-        (_, Scope::Customer(c)) => {
-            store::access::customer(&store::Db::d1(env.d1("DB")?), caller.access(), c)
-                .await?
-                .is_some()
-        }
-        _ => false,
+    let scope = row.scope().ok_or(AppError::NotFound)?;
+    let allowed = match manages(caller.scope(), &scope) {
+        Manages::Yes => true,
+        Manages::No => false,
+        Manages::IfCustomerVisible(c) => store::access::customer(db, caller.access(), c)
+            .await?
+            .is_some(),
     };
     if allowed {
         Ok((row, scope))
@@ -311,7 +243,7 @@ async fn managed_account(
 /// An account to reset through the API, with who asked and when.
 struct Reset {
     caller: ApiCaller,
-    db: D1Database,
+    db: store::Db,
     account: AccountRow,
     scope: Scope,
     now: DateTime<Utc>,
@@ -326,8 +258,8 @@ async fn reset(
     what: &str,
 ) -> Result<Reset, AppError> {
     let caller = api_caller(headers, env, &Method::POST, what).await?;
-    let db = env.d1("DB")?;
-    let (account, scope) = managed_account(env, &db, &caller, account_id).await?;
+    let db = crate::store(env)?;
+    let (account, scope) = managed_account(&db, &caller, account_id).await?;
     Ok(Reset {
         caller,
         db,
@@ -359,27 +291,20 @@ pub async fn reset_password(
     )
     .await?;
     let t = temporary(Some(account.login_id.clone()), now)?;
+    let entry = |event, detail: String| Entry {
+        account_id: Some(&account_id),
+        login_id: Some(&account.login_id),
+        scope: Some(&scope),
+        token_id: Some(&caller.token_id),
+        origin: Some(&caller.origin),
+        detail: Some(detail),
+        ..Entry::of(event)
+    };
+    let detail = format!("仮パスワードを {} へ送信", account.email);
     db.batch(vec![
-        db.prepare("UPDATE accounts SET password_hash = ?2, temp_expires_at = ?3 WHERE id = ?1")
-            .bind(&[
-                account_id.as_str().into(),
-                t.hash.as_str().into(),
-                ms(t.expires),
-            ])?,
-        crate::d1::statement(&db, &store::sessions::revoke_all(&account_id, now))?,
-        audit::statement(
-            &db,
-            &Entry {
-                event: "account.password_reset",
-                account_id: Some(&account_id),
-                login_id: Some(&account.login_id),
-                scope: Some(&scope),
-                token_id: Some(&caller.token_id),
-                origin: Some(&caller.origin),
-                detail: Some(format!("仮パスワードを {} へ送信", account.email)),
-            },
-            now,
-        )?,
+        store::accounts::set_temporary_password(&account_id, &t.hash, t.expires),
+        store::sessions::revoke_all(&account_id, now),
+        insert(&entry(AuditEvent::PasswordReset, detail), now),
     ])
     .await?;
     let key = format!("{account_id}-reset-{}", now.timestamp_millis());
@@ -388,31 +313,10 @@ pub async fn reset_password(
         // Put the old password back as it was (temporary ones with their expiry): a reset
         // nobody received must not lock the user out, nor make a temporary password
         // permanent.
-        let expiry = account.temp_expires_at.map_or(JsValue::NULL, JsValue::from);
+        let detail = format!("メールが受け付けられず、元のパスワードに戻した: {e}");
         db.batch(vec![
-            db.prepare(
-                "UPDATE accounts SET password_hash = ?2, temp_expires_at = ?3 WHERE id = ?1",
-            )
-            .bind(&[
-                account_id.as_str().into(),
-                account.password_hash.as_str().into(),
-                expiry,
-            ])?,
-            audit::statement(
-                &db,
-                &Entry {
-                    event: "account.password_reset_failed",
-                    account_id: Some(&account_id),
-                    login_id: Some(&account.login_id),
-                    scope: Some(&scope),
-                    token_id: Some(&caller.token_id),
-                    origin: Some(&caller.origin),
-                    detail: Some(format!(
-                        "メールが受け付けられず、元のパスワードに戻した: {e}"
-                    )),
-                },
-                now,
-            )?,
+            store::accounts::restore_password(&account),
+            insert(&entry(AuditEvent::PasswordResetFailed, detail), now),
         ])
         .await?;
         return Err(AppError::Unavailable { retry_after_s: 30 });
@@ -441,23 +345,17 @@ pub async fn reset_second_factor(
         "/api/v1/admin/accounts/{id}/reset-second-factor",
     )
     .await?;
-    let mut batch = crate::signin::clear_second_factor(&db, &account_id, None)?;
-    batch.extend([
-        crate::d1::statement(&db, &store::sessions::revoke_all(&account_id, now))?,
-        audit::statement(
-            &db,
-            &Entry {
-                event: "account.second_factor_reset",
-                account_id: Some(&account_id),
-                login_id: Some(&account.login_id),
-                scope: Some(&scope),
-                token_id: Some(&caller.token_id),
-                origin: Some(&caller.origin),
-                ..Default::default()
-            },
-            now,
-        )?,
-    ]);
+    let mut batch = store::accounts::reset_second_factor(&account_id);
+    batch.push(store::sessions::revoke_all(&account_id, now));
+    let entry = Entry {
+        account_id: Some(&account_id),
+        login_id: Some(&account.login_id),
+        scope: Some(&scope),
+        token_id: Some(&caller.token_id),
+        origin: Some(&caller.origin),
+        ..Entry::of(AuditEvent::SecondFactorReset)
+    };
+    batch.push(insert(&entry, now));
     db.batch(batch).await?;
     Ok(axum::Json(json!({ "account_id": account_id })).into_response())
 }
@@ -473,11 +371,9 @@ pub async fn create_reseller(
     crate::auth::operator(&caller)?;
     require_json(&headers)?;
     let name = parse_new_reseller(&body)?;
-    let db = env.d1("DB")?;
+    let db = crate::store(&env)?;
     let id = format!("rsl_{}", hex(&random::<8>()?));
-    db.prepare("INSERT INTO resellers (id, name, created_at) VALUES (?1, ?2, ?3)")
-        .bind(&[id.as_str().into(), name.as_str().into(), ms(Utc::now())])?
-        .run()
+    db.run(store::resellers::create(&id, &name, Utc::now()))
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -498,7 +394,7 @@ pub async fn create_token(
     crate::auth::operator(&caller)?;
     require_json(&headers)?;
     let new = parse_new_token(&body)?;
-    let db = env.d1("DB")?;
+    let db = crate::store(&env)?;
     if let Some(r) = &new.reseller_id {
         require_reseller(&db, r.as_str()).await?;
     }
@@ -509,35 +405,22 @@ pub async fn create_token(
         Some(r) => Scope::Reseller(r.as_str().to_owned()),
         None => Scope::Operator,
     };
-    let reseller = new
-        .reseller_id
-        .as_ref()
-        .map_or(JsValue::NULL, |r| JsValue::from(r.as_str()));
+    let token_hash = sha256_hex(&token);
+    let issued = store::tokens::NewToken {
+        id: &id,
+        token_hash: &token_hash,
+        scope: &scope,
+        name: new.name.as_str(),
+    };
+    let entry = Entry {
+        token_id: Some(&caller.token_id),
+        scope: Some(&scope),
+        detail: Some(format!("{id} （{}、{}）", new.name, scope.label())),
+        ..Entry::of(AuditEvent::TokenIssued)
+    };
     db.batch(vec![
-        named(
-            &db,
-            "INSERT INTO api_tokens (id, token_hash, scope, reseller_id, name, created_at) \
-             VALUES (:id, :hash, :scope, :reseller, :name, :now)",
-            &[
-                ("id", &JsValue::from(id.as_str())),
-                ("hash", &JsValue::from(sha256_hex(&token))),
-                ("scope", &JsValue::from(scope.role())),
-                ("reseller", &reseller),
-                ("name", &JsValue::from(new.name.as_str())),
-                ("now", &ms(now)),
-            ],
-        )?,
-        audit::statement(
-            &db,
-            &Entry {
-                event: "token.issued",
-                token_id: Some(&caller.token_id),
-                scope: Some(&scope),
-                detail: Some(format!("{id} （{}、{}）", new.name, scope.label())),
-                ..Default::default()
-            },
-            now,
-        )?,
+        store::tokens::create(&issued, now),
+        insert(&entry, now),
     ])
     .await?;
     let body = json!({ "token_id": id, "token": token, "scope": scope.role() });
@@ -554,27 +437,20 @@ pub async fn revoke_token(
 ) -> Result<Response, AppError> {
     let caller = api_caller(&headers, &env, &Method::DELETE, "/api/v1/admin/tokens/{id}").await?;
     crate::auth::operator(&caller)?;
-    let db = env.d1("DB")?;
+    let db = crate::store(&env)?;
     let now = Utc::now();
-    let results = db
+    let entry = Entry {
+        token_id: Some(&caller.token_id),
+        detail: Some(token_id.clone()),
+        ..Entry::of(AuditEvent::TokenRevoked)
+    };
+    let changed = db
         .batch(vec![
-            db.prepare(
-                "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-            )
-            .bind(&[token_id.as_str().into(), ms(now)])?,
-            audit::statement(
-                &db,
-                &Entry {
-                    event: "token.revoked",
-                    token_id: Some(&caller.token_id),
-                    detail: Some(token_id.clone()),
-                    ..Default::default()
-                },
-                now,
-            )?,
+            store::tokens::revoke(&token_id, now),
+            insert(&entry, now),
         ])
         .await?;
-    if crate::d1::changes(results.first()) == 0 {
+    if changed.first().copied().unwrap_or(0) == 0 {
         return Err(AppError::NotFound);
     }
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -597,7 +473,7 @@ pub async fn audit_log(
 ) -> Result<Response, AppError> {
     let caller = api_caller(&headers, &env, &Method::GET, "/api/v1/admin/audit").await?;
     crate::auth::operator(&caller)?;
-    let db = env.d1("DB")?;
+    let db = crate::store(&env)?;
     let limit = match q.limit.as_deref() {
         None => 100,
         Some(l) => l.parse::<u32>().map_err(|_| AppError::InvalidField {
@@ -606,20 +482,30 @@ pub async fn audit_log(
         })?,
     }
     .clamp(1, 1000);
-    let rows = app::staff::audit_records(
-        &db,
-        q.customer_id.as_deref(),
-        q.account_id.as_deref(),
+    let page = store::audit::Page {
+        filter: store::audit::Filter {
+            customer: q.customer_id.as_deref(),
+            account: q.account_id.as_deref(),
+        },
+        before: None,
         limit,
-    )
-    .await?;
-    let entries: Vec<_> = rows
+    };
+    let entries: Vec<_> = store::audit::page(&db, &page)
+        .await?
         .into_iter()
         .map(|r| {
-            let at = app::d1::time(r.at).map(domain::jst::rfc3339);
-            let mut v = serde_json::to_value(&r).unwrap_or_default();
-            v["at"] = json!(at);
-            v
+            json!({
+                "at": domain::jst::rfc3339(r.at),
+                "event": r.event,
+                "account_id": r.account_id,
+                "customer_id": r.customer_id,
+                "reseller_id": r.reseller_id,
+                "token_id": r.token_id,
+                "login_id": r.login_id,
+                "ip": r.ip,
+                "user_agent": r.user_agent,
+                "detail": r.detail,
+            })
         })
         .collect();
     Ok(axum::Json(json!({ "entries": entries })).into_response())

@@ -30,7 +30,7 @@ pub struct AccountRow {
     pub sms_phone: Option<String>,
     pub totp_secret: Option<String>,
     #[serde(deserialize_with = "step", default)]
-    pub totp_last_step: Option<u64>,
+    pub totp_last_step: Option<i64>,
     pub totp_pending: Option<String>,
     #[serde(with = "crate::time::ms_opt", default)]
     pub totp_pending_at: Option<DateTime<Utc>>,
@@ -62,8 +62,8 @@ pub(crate) fn factor<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecondFac
     }
 }
 
-fn step<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    Ok(Option::<f64>::deserialize(d)?.map(|s| s as u64))
+fn step<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.map(|s| s as i64))
 }
 
 const COLUMNS: &str = "a.id, a.role, a.reseller_id, a.customer_id, a.email, a.login_id, \
@@ -224,14 +224,14 @@ pub fn set_pending_totp(id: &str, sealed: &str, now: DateTime<Utc>) -> Query {
 
 /// The pending seed confirmed with the code of `step`: the authenticator becomes the
 /// factor. Changes nothing if the pending seed was replaced meanwhile.
-pub fn enable_totp(id: &str, step: u64, pending: &str) -> Query {
+pub fn enable_totp(id: &str, step: i64, pending: &str) -> Query {
     Query::new(
         "UPDATE accounts SET second_factor = 'totp', totp_secret = totp_pending, \
            totp_last_step = :step, totp_pending = NULL, totp_pending_at = NULL, \
            sms_phone = NULL, sms_pending_phone = NULL WHERE id = :id AND totp_pending = :pending",
     )
     .bind("id", id)
-    .bind("step", i64::try_from(step).unwrap_or(i64::MAX))
+    .bind("step", step)
     .bind("pending", pending)
 }
 
@@ -254,13 +254,13 @@ pub fn enable_sms(id: &str, phone: &str) -> Query {
 
 /// Records that the authenticator's code of `step` was used: only a later step may be
 /// used next, so a code is good once. Changes nothing for a step already used.
-pub fn use_totp_step(id: &str, step: u64) -> Query {
+pub fn use_totp_step(id: &str, step: i64) -> Query {
     Query::new(
         "UPDATE accounts SET totp_last_step = :step WHERE id = :id \
          AND (totp_last_step IS NULL OR totp_last_step < :step)",
     )
     .bind("id", id)
-    .bind("step", i64::try_from(step).unwrap_or(i64::MAX))
+    .bind("step", step)
 }
 
 #[cfg(test)]

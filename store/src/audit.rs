@@ -122,12 +122,12 @@ impl Record {
     }
 }
 
-/// Which entries to read.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Filter<'a> {
-    All,
-    Customer(&'a str),
-    Account(&'a str),
+/// Which entries to read: of one customer, of one account, or both; every entry when
+/// neither is named.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Filter<'a> {
+    pub customer: Option<&'a str>,
+    pub account: Option<&'a str>,
 }
 
 /// A position in the log: entries older than this one come next.
@@ -149,28 +149,30 @@ pub struct Page<'a> {
 /// The statement of `page`. Reading by account uses its index; the rest walks the time
 /// index from the newest entry.
 pub(crate) fn page_query(page: &Page<'_>) -> Query {
-    let (filter, value) = match page.filter {
-        Filter::All => ("1 = 1", None),
-        Filter::Customer(c) => ("customer_id = :who", Some(c)),
-        Filter::Account(a) => ("account_id = :who", Some(a)),
-    };
-    let (before, cursor) = match page.before {
-        None => ("", None),
-        Some(c) => (
-            " AND (at < :before_at OR (at = :before_at AND id < :before_id))",
-            Some(c),
-        ),
-    };
+    let mut conditions = vec!["1 = 1"];
+    if page.filter.customer.is_some() {
+        conditions.push("customer_id = :customer");
+    }
+    if page.filter.account.is_some() {
+        conditions.push("account_id = :account");
+    }
+    if page.before.is_some() {
+        conditions.push("(at < :before_at OR (at = :before_at AND id < :before_id))");
+    }
     let mut q = Query::new(format!(
         "SELECT id, at, event, account_id, customer_id, reseller_id, token_id, login_id, ip, \
            user_agent, detail \
-         FROM audit_log WHERE {filter}{before} ORDER BY at DESC, id DESC LIMIT :limit"
+         FROM audit_log WHERE {} ORDER BY at DESC, id DESC LIMIT :limit",
+        conditions.join(" AND ")
     ))
     .bind("limit", page.limit);
-    if let Some(v) = value {
-        q = q.bind("who", v);
+    if let Some(c) = page.filter.customer {
+        q = q.bind("customer", c);
     }
-    if let Some(c) = cursor {
+    if let Some(a) = page.filter.account {
+        q = q.bind("account", a);
+    }
+    if let Some(c) = page.before {
         q = q.bind("before_at", c.at).bind("before_id", c.id);
     }
     q
@@ -262,7 +264,7 @@ mod tests {
     fn pages_run_newest_first_and_continue_from_their_cursor() {
         let db = logged();
         let first = Page {
-            filter: Filter::All,
+            filter: Filter::default(),
             before: None,
             limit: 2,
         };
@@ -288,10 +290,23 @@ mod tests {
             before: None,
             limit: 100,
         };
-        assert_eq!(ids(&db, &of(Filter::Account("a-1"))), [4, 2]);
-        assert_eq!(ids(&db, &of(Filter::Customer("c-1"))), [4, 2]);
-        assert!(ids(&db, &of(Filter::Customer("c-2"))).is_empty());
-        let record = &block_on(page(&db, &of(Filter::Account("a-1")))).expect("reads")[0];
+        let account = |a| Filter {
+            account: Some(a),
+            ..Filter::default()
+        };
+        let customer = |c| Filter {
+            customer: Some(c),
+            ..Filter::default()
+        };
+        assert_eq!(ids(&db, &of(account("a-1"))), [4, 2]);
+        assert_eq!(ids(&db, &of(customer("c-1"))), [4, 2]);
+        assert!(ids(&db, &of(customer("c-2"))).is_empty());
+        let both = Filter {
+            customer: Some("c-1"),
+            account: Some("a-2"),
+        };
+        assert!(ids(&db, &of(both)).is_empty());
+        let record = &block_on(page(&db, &of(account("a-1")))).expect("reads")[0];
         assert_eq!(record.at, at(4));
         assert_eq!(record.event, "signin.success");
         assert_eq!(record.customer_id.as_deref(), Some("c-1"));
@@ -301,7 +316,18 @@ mod tests {
     fn reading_a_page_walks_an_index_not_the_whole_log() {
         let db = db();
         let before = Some(Cursor { at: at(9), id: 9 });
-        for filter in [Filter::All, Filter::Account("a-1"), Filter::Customer("c-1")] {
+        let filters = [
+            Filter::default(),
+            Filter {
+                account: Some("a-1"),
+                ..Filter::default()
+            },
+            Filter {
+                customer: Some("c-1"),
+                ..Filter::default()
+            },
+        ];
+        for filter in filters {
             for before in [None, before] {
                 let q = page_query(&Page {
                     filter,
