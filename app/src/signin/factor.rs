@@ -52,7 +52,7 @@ pub fn ChoosePage() -> impl IntoView {
                                 <input
                                     type="radio"
                                     name="method"
-                                    value="totp"
+                                    value=SecondFactor::Totp.as_str()
                                     checked=current != Some(SecondFactor::Sms)
                                 />
                                 <span>
@@ -66,7 +66,7 @@ pub fn ChoosePage() -> impl IntoView {
                                 <input
                                     type="radio"
                                     name="method"
-                                    value="sms"
+                                    value=SecondFactor::Sms.as_str()
                                     checked=current == Some(SecondFactor::Sms)
                                 />
                                 <span>
@@ -75,7 +75,7 @@ pub fn ChoosePage() -> impl IntoView {
                                 </span>
                             </label>
                             <label class="choice">
-                                <input type="radio" name="method" value="none" />
+                                <input type="radio" name="method" value=SecondFactor::None.as_str() />
                                 <span>
                                     <strong>"利用しない"</strong>
                                     <small>"パスワードだけでログインします（おすすめしません）。"</small>
