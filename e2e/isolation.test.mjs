@@ -19,7 +19,7 @@ after(async () => {
 // Every page and server function of the portal, read from its source, so that a new one
 // cannot be added without this test knowing it.
 const appSrc = new URL('../app/src/', import.meta.url);
-const sources = readdirSync(appSrc).filter((f) => f.endsWith('.rs')).map((f) => readFileSync(new URL(f, appSrc), 'utf8'));
+const sources = readdirSync(appSrc, { recursive: true }).filter((f) => f.endsWith('.rs')).map((f) => readFileSync(new URL(f, appSrc), 'utf8'));
 const SERVER_FNS = sources.flatMap((src) => [...src.matchAll(/#\[server\(prefix = "\/_app", endpoint = "([a-z_]+)"\)\]/g)].map((m) => m[1]));
 const ROUTES = [...readFileSync(new URL('lib.rs', appSrc), 'utf8').matchAll(/path!\("([^"]*)"\)/g)].map((m) => m[1] || '/');
 

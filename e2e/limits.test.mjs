@@ -87,11 +87,13 @@ test('the sweep deletes raw rows and rollups past 90 days in bounded chunks and 
   assert.equal(health.last_sweep.deleted, 0);
 });
 
-test('the time-travel cron route answers only where DEV_CRON_CLOCK is set', async () => {
+test('the time-travel cron and clock routes answer only where DEV_CRON_CLOCK is set', async () => {
   const off = await startStack({ vars: { DEV_CRON_CLOCK: '0' } });
   try {
     const res = await fetch(`${off.url}/__cron?time=${Date.now() + 100 * DAY}`);
     await expectError(res, 404, 'not_found');
+    const clock = await fetch(`${off.url}/__clock?offset=${100 * DAY}`);
+    await expectError(clock, 404, 'not_found');
   } finally {
     await off.stop();
   }

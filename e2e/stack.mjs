@@ -142,6 +142,15 @@ export async function startStack({ migrate = true, seed = true, vars: extra = {}
       if (!res.ok) throw new Error(`cron: HTTP ${res.status}: ${await res.text()}`);
       return res.json();
     },
+    /**
+     * Moves the sign-in clock `offsetMs` ahead of the wall clock (0 puts it back) through
+     * the Worker's DEV_CRON_CLOCK route, and returns the clock's time (a Date).
+     */
+    async clock(offsetMs) {
+      const res = await fetch(`${url}/__clock?offset=${offsetMs}`);
+      if (!res.ok) throw new Error(`clock: HTTP ${res.status}: ${await res.text()}`);
+      return new Date((await res.json()).now);
+    },
     /** An outage: wrangler dev stops, the URL refuses connections, the data stays. */
     halt,
     /** The end of the outage: the same URL and data again. */

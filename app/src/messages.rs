@@ -1,45 +1,49 @@
 //! What the forms of the portal say back. A form handler sends the visitor back with
-//! `?e=<code>` (and `&p=<codes>` for password rules); these are the Japanese texts.
+//! `?e=<code>` (`domain::signin::FormError`, and `&p=<codes>` for password rules); these
+//! are the Japanese texts.
 
 use domain::account::PasswordProblem;
+use domain::signin::FormError as Code;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+/// The text of `?e=<code>`; `None` for a code no form sends.
 pub fn error_text(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "invalid" => "ユーザIDまたはパスワードが正しくありません。",
-        "locked" => {
+    Some(match Code::parse(code)? {
+        Code::Invalid => "ユーザIDまたはパスワードが正しくありません。",
+        Code::Locked => {
             "ログインに続けて失敗したため、一時的にログインできなくなっています。15分ほどたってから、もう一度お試しください。"
         }
-        "codes" => {
+        Code::Codes => {
             "確認コードを続けて間違えたため、ログインをやり直してください。続けて失敗すると、一時的にログインできなくなります。"
         }
-        "expired" => {
+        Code::Expired => {
             "画面を開いてから時間がたったため、送信できませんでした。もう一度入力してください。"
         }
-        "signed_out" => "ログインの有効期限が切れました。もう一度ログインしてください。",
-        "unavailable" => "ただいま処理できませんでした。しばらくしてから、もう一度お試しください。",
-        "login_id" => "ユーザIDは4〜32文字の半角英数字と . _ @ - で入力してください。",
-        "login_id_tmp" => "「tmp-」で始まるユーザIDは、仮ユーザID用のため使えません。",
-        "login_id_taken" => "このユーザIDは使われています。別のユーザIDを入力してください。",
-        "mismatch" => "確認用のパスワードが一致しません。",
-        "password" => "このパスワードは使えません。",
-        "current" => "現在のパスワードが正しくありません。",
-        "choose" => "2段階認証の方法を選んでください。",
-        "reauth" => {
+        Code::SignedOut => "ログインの有効期限が切れました。もう一度ログインしてください。",
+        Code::Unavailable => {
+            "ただいま処理できませんでした。しばらくしてから、もう一度お試しください。"
+        }
+        Code::LoginId => "ユーザIDは4〜32文字の半角英数字と . _ @ - で入力してください。",
+        Code::LoginIdTmp => "「tmp-」で始まるユーザIDは、仮ユーザID用のため使えません。",
+        Code::LoginIdTaken => "このユーザIDは使われています。別のユーザIDを入力してください。",
+        Code::Mismatch => "確認用のパスワードが一致しません。",
+        Code::Password => "このパスワードは使えません。",
+        Code::Current => "現在のパスワードが正しくありません。",
+        Code::Choose => "2段階認証の方法を選んでください。",
+        Code::Reauth => {
             "安全のため、2段階認証の設定を変えるには現在のパスワードが必要です。パスワードを入力して、もう一度お試しください。"
         }
-        "code" => "確認コードが正しくないか、有効期限が切れています。",
-        "totp_expired" => {
+        Code::Code => "確認コードが正しくないか、有効期限が切れています。",
+        Code::TotpExpired => {
             "QRコードの有効期限が切れました。表示し直したQRコードを読み取ってください。"
         }
-        "phone" => "携帯電話番号の形式が正しくありません（例: 090-1234-5678）。",
-        "sms_start" => "先に携帯電話番号を入力して、確認コードを受け取ってください。",
-        "sms_wait" => "SMSを送ったばかりです。1分ほどたってから、もう一度お試しください。",
-        "sms_failed" => {
+        Code::Phone => "携帯電話番号の形式が正しくありません（例: 090-1234-5678）。",
+        Code::SmsStart => "先に携帯電話番号を入力して、確認コードを受け取ってください。",
+        Code::SmsWait => "SMSを送ったばかりです。1分ほどたってから、もう一度お試しください。",
+        Code::SmsFailed => {
             "SMSを送れませんでした。電話番号を確かめて、しばらくしてからもう一度お試しください。"
         }
-        _ => return None,
     })
 }
 

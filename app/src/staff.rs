@@ -68,34 +68,10 @@ pub fn CustomersList() -> impl IntoView {
     }
 }
 
-/// What an audit event is, in Japanese.
+/// What an audit event is, in Japanese (`domain::signin::AuditEvent`); an event this
+/// build does not know is shown as stored.
 fn event_label(event: &str) -> &str {
-    match event {
-        "signin.success" => "ログイン成功",
-        "signin.password_ok" => "パスワード確認（次の手順へ）",
-        "signin.failure" => "ログイン失敗",
-        "signout" => "ログアウト",
-        "signout.others" => "ほかの端末をすべてログアウト",
-        "password.changed" => "パスワード変更",
-        "password.change_failed" => "パスワード変更の失敗",
-        "password.reauth" => "パスワードの再確認",
-        "password.reauth_failed" => "パスワードの再確認の失敗",
-        "second_factor.sms_sent" => "SMS確認コードの送信",
-        "second_factor.sms_failed" => "SMS確認コードの送信失敗",
-        "second_factor.totp_enabled" => "2段階認証（認証アプリ）を設定",
-        "second_factor.sms_enabled" => "2段階認証（SMS）を設定",
-        "second_factor.none" => "2段階認証を利用しない設定",
-        "second_factor.totp_confirm_failed" => "認証アプリの確認コード誤り",
-        "account.issued" => "アカウント発行",
-        "account.issue_failed" => "アカウント発行の失敗",
-        "account.password_reset" => "パスワードのリセット",
-        "account.password_reset_failed" => "パスワードのリセットの失敗",
-        "account.second_factor_reset" => "2段階認証のリセット",
-        "token.issued" => "APIトークン発行",
-        "token.revoked" => "APIトークン失効",
-        "token.used" => "APIトークン利用",
-        other => other,
-    }
+    domain::signin::AuditEvent::parse(event).map_or(event, |e| e.label())
 }
 
 #[component]
@@ -140,57 +116,15 @@ pub fn AuditPage() -> impl IntoView {
     }
 }
 
-/// One audit-log entry as stored (`at` in epoch milliseconds).
-#[cfg(feature = "ssr")]
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct AuditRecord {
-    pub at: f64,
-    pub event: String,
-    pub account_id: Option<String>,
-    pub customer_id: Option<String>,
-    pub reseller_id: Option<String>,
-    pub token_id: Option<String>,
-    pub login_id: Option<String>,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-    pub detail: Option<String>,
-}
-
-/// The newest `limit` audit entries, optionally of one customer or one account; read by
-/// the operator's page and by `GET /api/v1/admin/audit`.
-#[cfg(feature = "ssr")]
-pub async fn audit_records(
-    db: &worker::D1Database,
-    customer: Option<&str>,
-    account: Option<&str>,
-    limit: u32,
-) -> worker::Result<Vec<AuditRecord>> {
-    use wasm_bindgen::JsValue;
-    let opt = |v: Option<&str>| v.map_or(JsValue::NULL, JsValue::from);
-    crate::d1::named(
-        db,
-        "SELECT at, event, account_id, customer_id, reseller_id, token_id, login_id, ip, \
-           user_agent, detail \
-         FROM audit_log WHERE (:customer IS NULL OR customer_id = :customer) \
-           AND (:account IS NULL OR account_id = :account) \
-         ORDER BY at DESC, id DESC LIMIT :limit",
-        &[
-            ("customer", &opt(customer)),
-            ("account", &opt(account)),
-            ("limit", &JsValue::from(limit)),
-        ],
-    )?
-    .all()
-    .await?
-    .results()
-}
-
 #[cfg(feature = "ssr")]
 mod server {
     use domain::access::Scope;
     use leptos::prelude::*;
 
     use super::{AuditEntry, CustomerSummary};
+
+    /// The entries the audit page shows.
+    const NEWEST: u32 = 200;
     use crate::tenant::{db, not_found, signed_in, with_env};
 
     pub async fn customers() -> Result<Vec<CustomerSummary>, ServerFnError> {
@@ -213,16 +147,19 @@ mod server {
         if *caller.scope() != Scope::Operator {
             return Err(not_found());
         }
+        let page = store::audit::Page {
+            filter: store::audit::Filter::default(),
+            before: None,
+            limit: NEWEST,
+        };
         let rows = with_env("audit log", |env| async move {
-            Ok(super::audit_records(&env.d1("DB")?, None, None, 200).await?)
+            store::audit::page(&db(&env)?, &page).await
         })
         .await?;
         Ok(rows
             .into_iter()
             .map(|r| AuditEntry {
-                at: crate::d1::time(r.at)
-                    .map(domain::jst::format_second)
-                    .unwrap_or_default(),
+                at: domain::jst::format_second(r.at),
                 event: r.event,
                 login_id: r.login_id,
                 token_id: r.token_id,

@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::signin::SecondFactor;
+
 /// The reach of a caller.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Scope {
@@ -128,12 +130,12 @@ impl Stage {
     /// Where a sign-in continues once the password is accepted: a temporary password
     /// leads to 初回設定, a chosen second factor (`totp`, `sms`) to the code, `none` to
     /// the portal, and no choice yet to choosing one.
-    pub fn after_password(temporary: bool, second_factor: Option<&str>) -> Stage {
+    pub fn after_password(temporary: bool, second_factor: Option<SecondFactor>) -> Stage {
         if temporary {
             return Stage::Setup;
         }
         match second_factor {
-            Some("totp" | "sms") => Stage::Verify,
+            Some(f) if f.asks_for_code() => Stage::Verify,
             Some(_) => Stage::Full,
             None => Stage::Choose,
         }
@@ -160,15 +162,24 @@ impl Stage {
     }
 }
 
-/// A second factor (`accounts.second_factor`, or how a sign-in was completed) in
-/// Japanese.
-pub fn factor_label(factor: &str) -> &str {
-    match factor {
-        "totp" => "認証アプリ",
-        "sms" => "SMS",
-        "none" => "利用しない",
-        "recovery code" => "リカバリーコード",
-        other => other,
+/// Whether a caller of scope `by` may manage an account of scope `target`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Manages<'a> {
+    Yes,
+    No,
+    /// Only if the caller may see this customer (its reseller is the caller's).
+    IfCustomerVisible(&'a str),
+}
+
+/// Who may manage (reset) an account: the operator any; a reseller its own staff and its
+/// customers' admins; a customer nobody else's. Nobody but the operator manages
+/// operator staff.
+pub fn manages<'a>(by: &Scope, target: &'a Scope) -> Manages<'a> {
+    match (by, target) {
+        (Scope::Operator, _) => Manages::Yes,
+        (by, Scope::Reseller(theirs)) if by.reaches_reseller(theirs) => Manages::Yes,
+        (_, Scope::Customer(c)) => Manages::IfCustomerVisible(c),
+        _ => Manages::No,
     }
 }
 
@@ -305,11 +316,64 @@ mod tests {
 
     #[test]
     fn the_password_leads_to_the_next_step() {
-        assert_eq!(Stage::after_password(true, Some("totp")), Stage::Setup);
-        assert_eq!(Stage::after_password(false, Some("totp")), Stage::Verify);
-        assert_eq!(Stage::after_password(false, Some("sms")), Stage::Verify);
-        assert_eq!(Stage::after_password(false, Some("none")), Stage::Full);
+        assert_eq!(
+            Stage::after_password(true, Some(SecondFactor::Totp)),
+            Stage::Setup
+        );
+        assert_eq!(
+            Stage::after_password(false, Some(SecondFactor::Totp)),
+            Stage::Verify
+        );
+        assert_eq!(
+            Stage::after_password(false, Some(SecondFactor::Sms)),
+            Stage::Verify
+        );
+        assert_eq!(
+            Stage::after_password(false, Some(SecondFactor::None)),
+            Stage::Full
+        );
         assert_eq!(Stage::after_password(false, None), Stage::Choose);
+    }
+
+    #[track_caller]
+    fn check_manages(by: &Scope, target: &Scope, expected: Manages<'_>) {
+        assert_eq!(manages(by, target), expected);
+    }
+
+    #[test]
+    fn the_operator_manages_every_account() {
+        for target in [
+            Scope::Operator,
+            Scope::Reseller("r1".into()),
+            Scope::Customer("c1".into()),
+        ] {
+            check_manages(&Scope::Operator, &target, Manages::Yes);
+        }
+    }
+
+    #[test]
+    fn a_reseller_manages_its_own_staff_and_asks_about_customers() {
+        let r1 = Scope::Reseller("r1".into());
+        check_manages(&r1, &Scope::Reseller("r1".into()), Manages::Yes);
+        check_manages(&r1, &Scope::Reseller("r2".into()), Manages::No);
+        check_manages(&r1, &Scope::Operator, Manages::No);
+        check_manages(
+            &r1,
+            &Scope::Customer("c1".into()),
+            Manages::IfCustomerVisible("c1"),
+        );
+    }
+
+    #[test]
+    fn a_customer_manages_no_staff() {
+        let c1 = Scope::Customer("c1".into());
+        check_manages(&c1, &Scope::Operator, Manages::No);
+        check_manages(&c1, &Scope::Reseller("r1".into()), Manages::No);
+        check_manages(
+            &c1,
+            &Scope::Customer("c1".into()),
+            Manages::IfCustomerVisible("c1"),
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::customer::Email;
 use crate::fields::{BodyError, Obj, json_body};
 use crate::id::Id;
+use crate::signin::FormError;
 
 /// Shortest password accepted (NIST SP 800-63B asks for at least 8; 12 for an admin of a
 /// security service).
@@ -121,14 +122,14 @@ pub const TEMP_PREFIX: &str = "tmp-";
 /// Why a login id a user chose is refused, as the code the setup form is sent back with
 /// (`None`: acceptable). A chosen id must be 4–32 characters of `A-Z a-z 0-9 . _ @ -`
 /// (`login_id`) and must not start with `tmp-` (`login_id_tmp`).
-pub fn login_id_problem(login_id: &str) -> Option<&'static str> {
+pub fn login_id_problem(login_id: &str) -> Option<FormError> {
     if login_id_syntax_problem(login_id).is_some() {
-        return Some("login_id");
+        return Some(FormError::LoginId);
     }
     login_id
         .to_ascii_lowercase()
         .starts_with(TEMP_PREFIX)
-        .then_some("login_id_tmp")
+        .then_some(FormError::LoginIdTmp)
 }
 
 /// What any login id (temporary ones included) must look like: 4–32 characters of
@@ -365,13 +366,13 @@ mod tests {
         assert!(login_id_problem("山田").is_some());
         assert!(login_id_problem("has space").is_some());
         assert!(login_id_problem("TMP-mine").is_some());
-        assert_eq!(login_id_problem("abc"), Some("login_id"));
-        assert_eq!(login_id_problem("山田"), Some("login_id"));
-        assert_eq!(login_id_problem("has space"), Some("login_id"));
-        assert_eq!(login_id_problem("TMP-mine"), Some("login_id_tmp"));
-        assert_eq!(login_id_problem("tmp-"), Some("login_id_tmp"));
+        assert_eq!(login_id_problem("abc"), Some(FormError::LoginId));
+        assert_eq!(login_id_problem("山田"), Some(FormError::LoginId));
+        assert_eq!(login_id_problem("has space"), Some(FormError::LoginId));
+        assert_eq!(login_id_problem("TMP-mine"), Some(FormError::LoginIdTmp));
+        assert_eq!(login_id_problem("tmp-"), Some(FormError::LoginIdTmp));
         // A malformed id is refused for its form first, whatever its prefix.
-        assert_eq!(login_id_problem("tmp-山田"), Some("login_id"));
+        assert_eq!(login_id_problem("tmp-山田"), Some(FormError::LoginId));
     }
 
     fn at(min: i64) -> DateTime<Utc> {

@@ -26,4 +26,5 @@ pub mod review;
 pub mod sealed;
 pub mod session;
 pub mod severity;
+pub mod signin;
 pub mod totp;

@@ -41,7 +41,7 @@ pub async fn create_customer(
         }
     }
     if let Some(reseller) = &new.reseller_id {
-        crate::accounts::require_reseller(&db, reseller.as_str()).await?;
+        crate::accounts::require_reseller(&store::Db::d1(env.d1("DB")?), reseller.as_str()).await?;
     }
 
     let customer_id = format!("cus_{}", hex(&random::<8>()?));

@@ -7,12 +7,11 @@
 
 use axum::http::{HeaderMap, Method, header};
 use chrono::Utc;
-use sha2::{Digest, Sha256};
 pub use store::tokens::ApiCaller;
 use worker::Env;
 
 use crate::error::AppError;
-use crate::secret::sha256_hex;
+use crate::secret::{same_secret, sha256_hex};
 
 /// Operator-only endpoints answer a reseller token with 403.
 pub fn operator(caller: &ApiCaller) -> Result<(), AppError> {
@@ -57,16 +56,6 @@ pub async fn api_caller(
     };
     store::tokens::record_use(&db, &caller, format!("{method} {what}"), Utc::now()).await?;
     Ok(caller)
-}
-
-/// Compares digests, so neither the content nor the length of the secret leaks through
-/// timing.
-pub(crate) fn same_secret(a: &str, b: &str) -> bool {
-    let (a, b) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
-    a.iter()
-        .zip(b.iter())
-        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-        == 0
 }
 
 /// api-v1: a body that is not `application/json` is refused with 415.

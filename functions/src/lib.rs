@@ -19,6 +19,7 @@ mod accounts;
 mod admin;
 mod audit;
 mod auth;
+mod clock;
 mod config;
 mod d1;
 mod devclock;
@@ -89,7 +90,9 @@ async fn answer(
             return Ok(AppError::InvalidJson.into_response());
         }
     };
-    let api = parts.uri.path().starts_with("/api/") || parts.uri.path() == "/__cron";
+    let api = parts.uri.path().starts_with("/api/")
+        || parts.uri.path() == "/__cron"
+        || parts.uri.path() == "/__clock";
     if api {
         let req = axum::http::Request::from_parts(parts, axum::body::Body::from(body));
         // The device and operator API never renders a page: skip building the portal's
@@ -202,7 +205,8 @@ fn router(
         .with_state(options)
 }
 
-/// The device and operator API (api-v1), and the dev-only time-travel cron route.
+/// The device and operator API (api-v1), and the dev-only time-travel routes (the cron
+/// sweep at a chosen time, the sign-in clock's offset).
 fn api_routes<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
     router
         .route("/api/v1/health", get(health::get).fallback(error::get_only))
@@ -263,6 +267,7 @@ fn api_routes<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> 
             post(review::record).fallback(error::post_only),
         )
         .route("/__cron", get(devclock::run))
+        .route("/__clock", get(clock::set))
         .route("/api/v1", any(error::not_found))
         .route("/api/v1/{*rest}", any(error::not_found))
 }

@@ -101,7 +101,7 @@ pub struct New<'a> {
 /// Starts a session. Returns the `Set-Cookie` value.
 pub async fn start(
     env: &Env,
-    db: &worker::D1Database,
+    db: &store::Db,
     new: New<'_>,
     now: DateTime<Utc>,
 ) -> Result<String, AppError> {
@@ -123,13 +123,8 @@ pub async fn start(
         origin,
         reveal,
     };
-    let mut batch = vec![crate::d1::statement(
-        db,
-        &sessions::start(&row, now, expires),
-    )?];
-    if let Some(previous) = previous {
-        batch.push(crate::d1::statement(db, &sessions::revoke(previous, now))?);
-    }
+    let mut batch = vec![sessions::start(&row, now, expires)];
+    batch.extend(previous.map(|previous| sessions::revoke(previous, now)));
     db.batch(batch).await?;
     cookie_for(&key, &sid, stage, now, expires)
 }
@@ -157,19 +152,23 @@ fn cookie_for(
         worker::console_error!("signing a session: {e}");
         AppError::Unavailable { retry_after_s: 5 }
     })?;
-    Ok(set_cookie(COOKIE, &token, Some(lifetime)))
+    Ok(lasting_cookie(COOKIE, &token, lifetime))
 }
 
-/// A `Set-Cookie` value: HttpOnly, Secure, SameSite=Lax, for the whole site. `max_age`
-/// `None` is a browser-session cookie; `Some(0)` deletes it.
-pub fn set_cookie(name: &str, value: &str, max_age: Option<u64>) -> String {
-    let age = max_age.map_or(String::new(), |a| format!("; Max-Age={a}"));
-    format!("{name}={value}; Path=/{age}; HttpOnly; Secure; SameSite=Lax")
+/// A `Set-Cookie` value: HttpOnly, Secure, SameSite=Lax, for the whole site, kept until
+/// the browser closes.
+pub fn browser_cookie(name: &str, value: &str) -> String {
+    format!("{name}={value}; Path=/; HttpOnly; Secure; SameSite=Lax")
+}
+
+/// As `browser_cookie`, kept `seconds` (0 deletes it).
+pub fn lasting_cookie(name: &str, value: &str, seconds: u64) -> String {
+    format!("{name}={value}; Path=/; Max-Age={seconds}; HttpOnly; Secure; SameSite=Lax")
 }
 
 /// The `Set-Cookie` value that deletes the session cookie.
 pub fn clear_cookie() -> String {
-    set_cookie(COOKIE, "", Some(0))
+    lasting_cookie(COOKIE, "", 0)
 }
 
 /// The value of cookie `name` in a `Cookie` header.

@@ -1,11 +1,14 @@
-//! The audit log's statements: one entry per sign-in step, account change and API token
-//! use, written in the same batch as the change it describes where there is one.
+//! The audit log as stored: one entry per sign-in step, account change and API token
+//! use, written in the same batch as the change it describes where there is one, and
+//! read back newest first, a page at a time, by the operator.
 
 use chrono::{DateTime, Utc};
 use domain::access::Scope;
+use domain::signin::AuditEvent;
+use serde::Deserialize;
 
-use crate::Query;
 use crate::sessions::Caller;
+use crate::{Db, Error, Query};
 
 /// Where a request comes from, as kept with sessions and in the audit log.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -14,10 +17,10 @@ pub struct Origin {
     pub user_agent: Option<String>,
 }
 
-/// One entry. `event` is a dotted name (`signin.success`, `password.changed`, …).
-#[derive(Debug, Clone, Default)]
+/// One entry.
+#[derive(Debug, Clone)]
 pub struct Entry<'a> {
-    pub event: &'static str,
+    pub event: AuditEvent,
     pub account_id: Option<&'a str>,
     pub login_id: Option<&'a str>,
     pub scope: Option<&'a Scope>,
@@ -28,15 +31,27 @@ pub struct Entry<'a> {
 }
 
 impl<'a> Entry<'a> {
-    /// An entry about what a signed-in (or signing-in) portal user did.
-    pub fn by(caller: &'a Caller, origin: &'a Origin, event: &'static str) -> Entry<'a> {
+    /// An entry of `event` naming nobody yet.
+    pub fn of(event: AuditEvent) -> Entry<'a> {
         Entry {
             event,
+            account_id: None,
+            login_id: None,
+            scope: None,
+            token_id: None,
+            origin: None,
+            detail: None,
+        }
+    }
+
+    /// An entry about what a signed-in (or signing-in) portal user did.
+    pub fn by(caller: &'a Caller, origin: &'a Origin, event: AuditEvent) -> Entry<'a> {
+        Entry {
             account_id: Some(&caller.account_id),
             login_id: Some(&caller.login_id),
             scope: Some(caller.scope()),
             origin: Some(origin),
-            ..Default::default()
+            ..Entry::of(event)
         }
     }
 }
@@ -69,7 +84,7 @@ pub fn insert(e: &Entry, now: DateTime<Utc>) -> Query {
          VALUES (:at, :event, :account, :customer, :reseller, :token, :login, :ip, :ua, :detail)",
     )
     .bind("at", now)
-    .bind("event", e.event)
+    .bind("event", e.event.as_str())
     .bind("account", e.account_id)
     .bind("customer", customer)
     .bind("reseller", reseller)
@@ -78,6 +93,95 @@ pub fn insert(e: &Entry, now: DateTime<Utc>) -> Query {
     .bind("ip", e.origin.and_then(|o| o.ip.as_deref()))
     .bind("ua", e.origin.and_then(|o| o.user_agent.as_deref()))
     .bind("detail", e.detail.as_deref())
+}
+
+/// One entry as stored.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Record {
+    pub id: i64,
+    #[serde(with = "crate::time::ms")]
+    pub at: DateTime<Utc>,
+    pub event: String,
+    pub account_id: Option<String>,
+    pub customer_id: Option<String>,
+    pub reseller_id: Option<String>,
+    pub token_id: Option<String>,
+    pub login_id: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub detail: Option<String>,
+}
+
+impl Record {
+    /// Where the next page (older entries) starts.
+    pub fn cursor(&self) -> Cursor {
+        Cursor {
+            at: self.at,
+            id: self.id,
+        }
+    }
+}
+
+/// Which entries to read: of one customer, of one account, or both; every entry when
+/// neither is named.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Filter<'a> {
+    pub customer: Option<&'a str>,
+    pub account: Option<&'a str>,
+}
+
+/// A position in the log: entries older than this one come next.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cursor {
+    pub at: DateTime<Utc>,
+    pub id: i64,
+}
+
+/// A page of the log, newest first.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Page<'a> {
+    pub filter: Filter<'a>,
+    /// `None` for the newest entries.
+    pub before: Option<Cursor>,
+    pub limit: u32,
+}
+
+/// The statement of `page`. Reading by account uses its index; the rest walks the time
+/// index from the newest entry.
+pub(crate) fn page_query(page: &Page<'_>) -> Query {
+    let mut conditions = vec!["1 = 1"];
+    if page.filter.customer.is_some() {
+        conditions.push("customer_id = :customer");
+    }
+    if page.filter.account.is_some() {
+        conditions.push("account_id = :account");
+    }
+    if page.before.is_some() {
+        conditions.push("(at < :before_at OR (at = :before_at AND id < :before_id))");
+    }
+    let mut q = Query::new(format!(
+        "SELECT id, at, event, account_id, customer_id, reseller_id, token_id, login_id, ip, \
+           user_agent, detail \
+         FROM audit_log WHERE {} ORDER BY at DESC, id DESC LIMIT :limit",
+        conditions.join(" AND ")
+    ))
+    .bind("limit", page.limit);
+    if let Some(c) = page.filter.customer {
+        q = q.bind("customer", c);
+    }
+    if let Some(a) = page.filter.account {
+        q = q.bind("account", a);
+    }
+    if let Some(c) = page.before {
+        q = q.bind("before_at", c.at).bind("before_id", c.id);
+    }
+    q
+}
+
+/// One page of entries, newest first; read by the operator's page and by
+/// `GET /api/v1/admin/audit`.
+pub async fn page(db: &Db, page: &Page<'_>) -> Result<Vec<Record>, Error> {
+    db.all(page_query(page)).await
 }
 
 #[cfg(test)]
@@ -95,11 +199,10 @@ mod tests {
             user_agent: None,
         };
         let entry = Entry {
-            event: "signin.failed",
             login_id: Some(&login),
             scope: Some(&scope),
             origin: Some(&origin),
-            ..Default::default()
+            ..Entry::of(AuditEvent::SigninFailure)
         };
         let now = DateTime::from_timestamp_millis(1_000).expect("in range");
         block_on(db.run(insert(&entry, now))).expect("writes");
@@ -121,5 +224,123 @@ mod tests {
         assert_eq!(row.customer_id, None);
         assert_eq!(row.login_id, "あ".repeat(21));
         assert_eq!(row.ip, "192.0.2.1");
+    }
+
+    fn at(ms: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(ms).expect("in range")
+    }
+
+    /// Entries at 1..=5 ms; 2 and 4 about account `a-1` of customer `c-1`, 3 at the same
+    /// time as 2.
+    fn logged() -> Db {
+        let db = db();
+        let c1 = Scope::Customer("c-1".into());
+        for (ms, account) in [
+            (1, None),
+            (2, Some("a-1")),
+            (2, None),
+            (4, Some("a-1")),
+            (5, None),
+        ] {
+            let entry = Entry {
+                account_id: account,
+                scope: account.map(|_| &c1),
+                ..Entry::of(AuditEvent::SigninSuccess)
+            };
+            block_on(db.run(insert(&entry, at(ms)))).expect("writes");
+        }
+        db
+    }
+
+    fn ids(db: &Db, p: &Page<'_>) -> Vec<i64> {
+        block_on(page(db, p))
+            .expect("reads")
+            .iter()
+            .map(|r| r.id)
+            .collect()
+    }
+
+    #[test]
+    fn pages_run_newest_first_and_continue_from_their_cursor() {
+        let db = logged();
+        let first = Page {
+            filter: Filter::default(),
+            before: None,
+            limit: 2,
+        };
+        assert_eq!(ids(&db, &first), [5, 4]);
+        let records = block_on(page(&db, &first)).expect("reads");
+        let next = Page {
+            before: records.last().map(Record::cursor),
+            ..first
+        };
+        assert_eq!(ids(&db, &next), [3, 2], "same time: the later id first");
+        let last = Page {
+            before: Some(Cursor { at: at(2), id: 2 }),
+            ..first
+        };
+        assert_eq!(ids(&db, &last), [1]);
+    }
+
+    #[test]
+    fn a_page_of_one_account_or_customer_holds_only_its_entries() {
+        let db = logged();
+        let of = |filter| Page {
+            filter,
+            before: None,
+            limit: 100,
+        };
+        let account = |a| Filter {
+            account: Some(a),
+            ..Filter::default()
+        };
+        let customer = |c| Filter {
+            customer: Some(c),
+            ..Filter::default()
+        };
+        assert_eq!(ids(&db, &of(account("a-1"))), [4, 2]);
+        assert_eq!(ids(&db, &of(customer("c-1"))), [4, 2]);
+        assert!(ids(&db, &of(customer("c-2"))).is_empty());
+        let both = Filter {
+            customer: Some("c-1"),
+            account: Some("a-2"),
+        };
+        assert!(ids(&db, &of(both)).is_empty());
+        let record = &block_on(page(&db, &of(account("a-1")))).expect("reads")[0];
+        assert_eq!(record.at, at(4));
+        assert_eq!(record.event, "signin.success");
+        assert_eq!(record.customer_id.as_deref(), Some("c-1"));
+    }
+
+    #[test]
+    fn reading_a_page_walks_an_index_not_the_whole_log() {
+        let db = db();
+        let before = Some(Cursor { at: at(9), id: 9 });
+        let filters = [
+            Filter::default(),
+            Filter {
+                account: Some("a-1"),
+                ..Filter::default()
+            },
+            Filter {
+                customer: Some("c-1"),
+                ..Filter::default()
+            },
+        ];
+        for filter in filters {
+            for before in [None, before] {
+                let q = page_query(&Page {
+                    filter,
+                    before,
+                    limit: 50,
+                });
+                let plan = db.plan(&q).expect("plans").join("\n");
+                assert!(
+                    plan.contains("USING INDEX audit_log_by"),
+                    "{filter:?}: {plan}"
+                );
+                assert!(!plan.contains("TEMP B-TREE"), "{filter:?}: {plan}");
+            }
+        }
     }
 }

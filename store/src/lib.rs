@@ -20,6 +20,12 @@ mod error;
 pub mod sessions;
 pub mod time;
 pub mod tokens;
+// Identity and sign-in (issue 11, part A).
+pub mod accounts;
+pub mod recovery;
+pub mod resellers;
+pub mod sms;
+pub mod throttle;
 
 #[cfg(test)]
 pub(crate) mod testing;

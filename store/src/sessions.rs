@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use domain::access::{Scope, Stage};
+use domain::signin::SecondFactor;
 use serde::Deserialize;
 
 use crate::audit::Origin;
@@ -22,8 +23,8 @@ pub struct Caller {
     pub login_id: String,
     pub email: String,
     pub stage: Stage,
-    /// `totp`, `sms`, `none`, or `None` before the user chose.
-    pub second_factor: Option<String>,
+    /// `None` before the user chose.
+    pub second_factor: Option<SecondFactor>,
     pub sms_phone: Option<String>,
     /// SHA-256 of the session id.
     pub session: String,
@@ -57,8 +58,21 @@ struct Row {
     role: String,
     reseller_id: Option<String>,
     customer_id: Option<String>,
-    second_factor: Option<String>,
+    #[serde(deserialize_with = "crate::accounts::factor", default)]
+    second_factor: Option<SecondFactor>,
     sms_phone: Option<String>,
+}
+
+/// The statement `current` runs.
+pub(crate) fn current_query(id_hash: &str, now: DateTime<Utc>) -> Query {
+    Query::new(format!(
+        "SELECT s.account_id, s.stage, s.created_at, s.reauth_at, a.login_id, a.email, a.role, \
+                a.reseller_id, a.customer_id, a.second_factor, a.sms_phone \
+         FROM sessions s JOIN accounts a ON a.id = s.account_id \
+         WHERE s.id_hash = :id AND s.revoked_at IS NULL AND s.expires_at > :now AND {USABLE}"
+    ))
+    .bind("id", id_hash)
+    .bind("now", now)
 }
 
 /// The live session stored under `id_hash` at `stage`; `None` for one that is unknown,
@@ -69,15 +83,7 @@ pub async fn current(
     stage: Stage,
     now: DateTime<Utc>,
 ) -> Result<Option<Caller>, Error> {
-    let sql = format!(
-        "SELECT s.account_id, s.stage, s.created_at, s.reauth_at, a.login_id, a.email, a.role, \
-                a.reseller_id, a.customer_id, a.second_factor, a.sms_phone \
-         FROM sessions s JOIN accounts a ON a.id = s.account_id \
-         WHERE s.id_hash = :id AND s.revoked_at IS NULL AND s.expires_at > :now AND {USABLE}"
-    );
-    let row: Option<Row> = db
-        .first(Query::new(sql).bind("id", id_hash).bind("now", now))
-        .await?;
+    let row: Option<Row> = db.first(current_query(id_hash, now)).await?;
     let Some(row) = row else {
         return Ok(None);
     };
@@ -176,6 +182,88 @@ pub fn reauthenticated(id_hash: &str, now: DateTime<Utc>) -> Query {
     Query::new("UPDATE sessions SET reauth_at = :now WHERE id_hash = :id")
         .bind("id", id_hash)
         .bind("now", now)
+}
+
+/// Counts one wrong-or-right code given in the session (before it is checked); the
+/// codes given so far, or `None` when the session has used up `MAX_CODE_FAILURES` or
+/// ended.
+pub async fn count_code(db: &Db, id_hash: &str) -> Result<Option<u32>, Error> {
+    #[derive(Deserialize)]
+    struct Tries {
+        failed_codes: f64,
+    }
+    let row: Option<Tries> = db
+        .first(
+            Query::new(
+                "UPDATE sessions SET failed_codes = failed_codes + 1 \
+                 WHERE id_hash = :id AND revoked_at IS NULL AND failed_codes < :max \
+                 RETURNING failed_codes",
+            )
+            .bind("id", id_hash)
+            .bind("max", domain::session::MAX_CODE_FAILURES),
+        )
+        .await?;
+    Ok(row.map(|r| r.failed_codes as u32))
+}
+
+/// A signed-in session of an account, as its owner sees it (アカウント設定).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Listed {
+    pub id_hash: String,
+    #[serde(with = "crate::time::ms")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::time::ms")]
+    pub last_seen_at: DateTime<Utc>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// The most sessions listed.
+const LISTED: u32 = 20;
+
+/// The live signed-in sessions of `account`, most recently used first.
+pub async fn signed_in(db: &Db, account: &str, now: DateTime<Utc>) -> Result<Vec<Listed>, Error> {
+    db.all(
+        Query::new(
+            "SELECT id_hash, created_at, last_seen_at, ip, user_agent FROM sessions \
+             WHERE account_id = :account AND stage = 'full' AND revoked_at IS NULL \
+               AND expires_at > :now ORDER BY last_seen_at DESC LIMIT :max",
+        )
+        .bind("account", account)
+        .bind("now", now)
+        .bind("max", LISTED),
+    )
+    .await
+}
+
+/// The recovery codes the session `id_hash` was started to show, taken: a second read
+/// finds none. `None` when there are none (or another request took them first).
+pub async fn take_reveal(db: &Db, id_hash: &str) -> Result<Option<String>, Error> {
+    #[derive(Deserialize)]
+    struct Reveal {
+        recovery_reveal: Option<String>,
+    }
+    let row: Option<Reveal> = db
+        .first(
+            Query::new("SELECT recovery_reveal FROM sessions WHERE id_hash = :id")
+                .bind("id", id_hash),
+        )
+        .await?;
+    let Some(reveal) = row.and_then(|r| r.recovery_reveal) else {
+        return Ok(None);
+    };
+    // Only the request that clears them shows them.
+    let cleared = db
+        .run(
+            Query::new(
+                "UPDATE sessions SET recovery_reveal = NULL \
+                 WHERE id_hash = :id AND recovery_reveal = :seen",
+            )
+            .bind("id", id_hash)
+            .bind("seen", reveal.as_str()),
+        )
+        .await?;
+    Ok((cleared == 1).then_some(reveal))
 }
 
 /// Housekeeping for the cron sweep: recovery codes never viewed are not kept past

@@ -82,12 +82,11 @@ pub async fn record_use(
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     let entry = Entry {
-        event: "token.used",
         token_id: Some(&caller.token_id),
         scope: Some(caller.scope()),
         origin: Some(&caller.origin),
         detail: Some(what),
-        ..Default::default()
+        ..Entry::of(domain::signin::AuditEvent::TokenUsed)
     };
     db.batch(vec![
         Query::new("UPDATE api_tokens SET last_used_at = :now WHERE id = :id")
@@ -97,6 +96,63 @@ pub async fn record_use(
     ])
     .await?;
     Ok(())
+}
+
+/// A token to issue: only its SHA-256 is stored.
+pub struct NewToken<'a> {
+    pub id: &'a str,
+    pub token_hash: &'a str,
+    /// The operator's, or a reseller's.
+    pub scope: &'a Scope,
+    pub name: &'a str,
+}
+
+pub fn create(new: &NewToken<'_>, now: DateTime<Utc>) -> Query {
+    let reseller = match new.scope {
+        Scope::Reseller(r) => Some(r.as_str()),
+        _ => None,
+    };
+    Query::new(
+        "INSERT INTO api_tokens (id, token_hash, scope, reseller_id, name, created_at) \
+         VALUES (:id, :hash, :scope, :reseller, :name, :now)",
+    )
+    .bind("id", new.id)
+    .bind("hash", new.token_hash)
+    .bind("scope", new.scope.role())
+    .bind("reseller", reseller)
+    .bind("name", new.name)
+    .bind("now", now)
+}
+
+/// Revokes token `id`: one row changed if it was live.
+pub fn revoke(id: &str, now: DateTime<Utc>) -> Query {
+    Query::new("UPDATE api_tokens SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL")
+        .bind("id", id)
+        .bind("now", now)
+}
+
+/// An issued token, as staff see it (never the token itself).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Issued {
+    pub id: String,
+    pub scope: String,
+    pub reseller_id: Option<String>,
+    pub name: String,
+    #[serde(with = "crate::time::ms")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::time::ms_opt", default)]
+    pub last_used_at: Option<DateTime<Utc>>,
+    #[serde(with = "crate::time::ms_opt", default)]
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Every issued token, newest first.
+pub async fn list(db: &Db) -> Result<Vec<Issued>, Error> {
+    db.all(Query::new(
+        "SELECT id, scope, reseller_id, name, created_at, last_used_at, revoked_at \
+         FROM api_tokens ORDER BY created_at DESC, id",
+    ))
+    .await
 }
 
 #[cfg(test)]
@@ -127,8 +183,6 @@ mod tests {
         assert!(resolve("h-unknown").is_none());
         let now = DateTime::from_timestamp_millis(9).expect("in range");
         block_on(record_use(&f.db, &desk, "GET /x".into(), now)).expect("records");
-        let used: Option<(String,)> = None;
-        drop(used);
         #[derive(Deserialize)]
         struct Use {
             last_used_at: i64,
@@ -142,5 +196,56 @@ mod tests {
         .expect("reads")
         .expect("row");
         assert_eq!((u.last_used_at, u.audited), (9, 1));
+    }
+
+    #[test]
+    fn a_created_token_resolves_until_it_is_revoked_once() {
+        let f = fixture();
+        let now = DateTime::from_timestamp_millis(7).expect("in range");
+        let scope = Scope::Reseller("r-b".into());
+        let new = NewToken {
+            id: "t-new",
+            token_hash: "h-new",
+            scope: &scope,
+            name: "desk b",
+        };
+        block_on(f.db.run(create(&new, now))).expect("creates");
+        let caller = block_on(resolve(&f.db, "h-new", Origin::default()))
+            .expect("reads")
+            .expect("live");
+        assert_eq!(caller.token_id, "t-new");
+        assert_eq!(caller.scope(), &scope);
+        let listed = block_on(list(&f.db)).expect("lists");
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].reseller_id.as_deref(), Some("r-b"));
+        assert_eq!(listed[0].revoked_at, None);
+        assert_eq!(block_on(f.db.run(revoke("t-new", now))).expect("runs"), 1);
+        assert_eq!(block_on(f.db.run(revoke("t-new", now))).expect("runs"), 0);
+        assert_eq!(
+            block_on(f.db.run(revoke("t-unknown", now))).expect("runs"),
+            0
+        );
+        assert!(
+            block_on(resolve(&f.db, "h-new", Origin::default()))
+                .expect("reads")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn an_operator_token_has_no_reseller() {
+        let f = fixture();
+        let now = DateTime::from_timestamp_millis(7).expect("in range");
+        let new = NewToken {
+            id: "t-op",
+            token_hash: "h-op",
+            scope: &Scope::Operator,
+            name: "ops",
+        };
+        block_on(f.db.run(create(&new, now))).expect("creates");
+        let caller = block_on(resolve(&f.db, "h-op", Origin::default()))
+            .expect("reads")
+            .expect("live");
+        assert!(caller.is_operator());
     }
 }

@@ -43,7 +43,7 @@ pub async fn visit(env: &Env, headers: &HeaderMap, now: DateTime<Utc>) -> Result
         Some(v) if v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()) => v.to_owned(),
         _ => {
             let v = hex(&random::<16>()?);
-            set_cookies.push(session::set_cookie(CSRF_COOKIE, &v, None));
+            set_cookies.push(session::browser_cookie(CSRF_COOKIE, &v));
             v
         }
     };

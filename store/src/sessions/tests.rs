@@ -151,14 +151,75 @@ fn cleanup_drops_what_ended_a_day_ago_and_keeps_the_rest() {
 #[test]
 fn resolving_a_session_reads_by_primary_key() {
     let f = with_accounts();
-    let sql = format!(
-        "SELECT s.account_id FROM sessions s JOIN accounts a ON a.id = s.account_id \
-         WHERE s.id_hash = :id AND s.revoked_at IS NULL AND s.expires_at > :now AND {USABLE}"
-    );
     let plan =
-        f.db.plan(&Query::new(sql).bind("id", "x").bind("now", 0i64))
+        f.db.plan(&current_query("x", at(0)))
             .expect("plans")
             .join("\n");
     assert!(plan.contains("SEARCH s USING"), "{plan}");
     assert!(!plan.contains("SCAN s"), "{plan}");
+}
+
+#[test]
+fn a_session_counts_its_codes_up_to_the_limit() {
+    let f = with_accounts();
+    open(&f, "s1", "a-c1", Stage::Verify, at(0));
+    for n in 1..=domain::session::MAX_CODE_FAILURES {
+        assert_eq!(block_on(count_code(&f.db, "s1")).expect("counts"), Some(n));
+    }
+    assert_eq!(block_on(count_code(&f.db, "s1")).expect("counts"), None);
+    open(&f, "s2", "a-c1", Stage::Verify, at(0));
+    block_on(f.db.run(revoke("s2", at(1)))).expect("revokes");
+    assert_eq!(block_on(count_code(&f.db, "s2")).expect("counts"), None);
+}
+
+#[test]
+fn the_account_page_lists_only_live_signed_in_sessions_of_its_account() {
+    let f = with_accounts();
+    open(&f, "old", "a-op", Stage::Full, at(0));
+    open(&f, "new", "a-op", Stage::Full, at(10));
+    open(&f, "pending", "a-op", Stage::Verify, at(10));
+    open(&f, "ended", "a-op", Stage::Full, at(10));
+    open(&f, "theirs", "a-ra", Stage::Full, at(10));
+    block_on(f.db.run(revoke("ended", at(11)))).expect("revokes");
+    let listed = block_on(signed_in(&f.db, "a-op", at(20))).expect("lists");
+    let ids: Vec<&str> = listed.iter().map(|s| s.id_hash.as_str()).collect();
+    assert_eq!(ids, ["new", "old"]);
+    assert_eq!(listed[0].last_seen_at, at(10));
+}
+
+#[test]
+fn recovery_codes_are_revealed_once() {
+    let f = with_accounts();
+    let origin = Origin::default();
+    let new = New {
+        id_hash: "s1",
+        account: "a-c1",
+        stage: Stage::Full,
+        origin: &origin,
+        reveal: Some("[\"a\",\"b\"]"),
+    };
+    block_on(f.db.run(start(&new, at(0), at(100_000)))).expect("starts");
+    assert_eq!(
+        block_on(take_reveal(&f.db, "s1"))
+            .expect("takes")
+            .as_deref(),
+        Some("[\"a\",\"b\"]")
+    );
+    assert_eq!(block_on(take_reveal(&f.db, "s1")).expect("takes"), None);
+    assert_eq!(block_on(take_reveal(&f.db, "nobody")).expect("takes"), None);
+}
+
+#[test]
+fn a_caller_carries_the_chosen_second_factor() {
+    let f = with_accounts();
+    f.db.execute_script(
+        "UPDATE accounts SET second_factor = 'sms', sms_phone = '+8190' WHERE id = 'a-c1'",
+    )
+    .expect("sets");
+    open(&f, "s1", "a-c1", Stage::Verify, at(0));
+    let caller = block_on(current(&f.db, "s1", Stage::Verify, at(1)))
+        .expect("reads")
+        .expect("live");
+    assert_eq!(caller.second_factor, Some(SecondFactor::Sms));
+    assert_eq!(caller.sms_phone.as_deref(), Some("+8190"));
 }
