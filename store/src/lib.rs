@@ -20,9 +20,24 @@ pub mod sessions;
 pub mod time;
 pub mod tokens;
 
+// Appliances, ingest, alerts and the cron (issue 11, part B).
+pub mod cron;
+pub mod customers;
+pub mod devices;
+pub mod downtime;
+pub mod health;
+pub mod incidents;
+pub mod mails;
+pub mod notifications;
+mod owner;
+pub mod reports;
+pub mod retention;
+pub mod reviews;
+
 #[cfg(test)]
 pub(crate) mod testing;
 
 pub use access::{Access, Tenant};
 pub use db::{Arg, Db, Query};
 pub use error::Error;
+pub use owner::Owner;
