@@ -2,7 +2,7 @@
 //! batches turn a store `Query` into a D1 statement here. Removed once every handler goes
 //! through `store`.
 
-pub use app::d1::{changes, ms, named, time};
+pub use app::d1::changes;
 use store::{Arg, Query};
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
