@@ -1,8 +1,9 @@
-//! Which device a token belongs to, remembered by this isolate for a minute, with the
-//! device's report-rate bucket. It saves a D1 round trip on every report after the first;
-//! it never decides alone: the report's batch (`store::reports`) stores nothing unless the token is still
-//! valid (not revoked, device enabled, contract running) at that moment, so revoking a
-//! token or ending a contract takes effect at once. The bucket is written back to the
+//! Which device a token belongs to (its `store::devices::Reporter`), remembered by this
+//! isolate for a minute, with the device's report-rate bucket. It saves a D1 round trip on
+//! every report after the first; it never decides alone: the report's batch
+//! (`store::reports`) stores nothing unless the token is still valid (not revoked, device
+//! enabled, contract running) at that moment, so revoking a token or ending a contract
+//! takes effect at once. The bucket is written back to the
 //! device row with every report, so another isolate (or this one after a minute) starts
 //! from where this one left off.
 
