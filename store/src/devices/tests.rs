@@ -242,3 +242,35 @@ fn the_sweep_reads_every_appliances_last_report() {
     assert_eq!(seen.len(), 3);
     assert_eq!(seen[2].map(|t| t.timestamp_millis()), Some(42));
 }
+
+#[test]
+fn a_code_tells_the_standing_of_its_appliance_for_admission() {
+    let f = fixture();
+    let b1 = tenant(&f, "c-b1");
+    let device = id("d0000000b001");
+    let code = NewCode {
+        code_hash: "code-b",
+        expires_at: at("2026-12-31T00:00:00Z"),
+    };
+    block_on(register(
+        &f.db,
+        &b1,
+        &device,
+        "本社",
+        &code,
+        at("2026-12-01T00:00:00Z"),
+    ))
+    .expect("registers");
+    f.db.execute_script(
+        "UPDATE customers SET contract_ended_at = 5 WHERE id = 'c-b1';
+         UPDATE devices SET disabled = 1 WHERE id = 'd0000000b001';",
+    )
+    .expect("stopped");
+    let (code, standing) = block_on(enrollment_code(&f.db, "code-b", &device))
+        .expect("reads")
+        .expect("issued");
+    assert_eq!(
+        domain::admission::redeem(code, standing, at("2026-12-02T00:00:00Z")),
+        Err(domain::admission::Refusal::ContractEnded)
+    );
+}
