@@ -21,11 +21,11 @@ pub async fn sweep(env: &Env, cron: &Cron, now: DateTime<Utc>) -> Result<usize, 
     let config = config::get(env);
     let mut queued = Vec::new();
     for device in store::downtime::watched(&db, cron).await? {
-        let Decision { notice, state } =
-            decide(&config.downtime, device.state, device.last_seen, now);
-        if state == device.state && notice.is_none() {
+        let decision = decide(&config.downtime, device.state, device.last_seen, now);
+        if !decision.changes(device.state) {
             continue;
         }
+        let Decision { notice, state } = decision;
         let mut notices = Vec::new();
         if let Some(n) = notice {
             let mail = appliance_notice(
