@@ -62,7 +62,15 @@ test('an outbound C2 beacon is mailed ★★★ to all three recipients within s
   for (let i = 2; i <= 4; i += 1) {
     assert.equal((await sendReport(stack, token, report(`r-c2-${i}`, [beacon(`e-c2-${i}`)]))).status, 202);
   }
-  await new Promise((r) => setTimeout(r, 1500));
+  // A mail needs a notification to claim: wait until every one of this customer's is
+  // claimed and every mail handed over, let a cron tick run, then nothing more may arrive.
+  const settled = () => stack.sql(`SELECT
+      (SELECT count(*) FROM notifications WHERE customer_id = '${c}' AND mail_id IS NULL)
+    + (SELECT count(*) FROM mails WHERE customer_id = '${c}' AND status = 'queued') AS n`)[0].n === 0;
+  await waitFor(settled);
+  await stack.cron();
+  assert.ok(settled());
+  assert.equal(stack.sql(`SELECT count(*) AS n FROM mails WHERE customer_id = '${c}'`)[0].n, 1);
   assert.equal((await mailsOf('株式会社アラート')).length, 1);
   const [incident] = stack.sql(`SELECT count, severity_rank, rule FROM incidents WHERE customer_id = '${c}'`);
   assert.deepEqual(incident, { count: 4, severity_rank: 0, rule: 'c2-from-inside' });
@@ -129,7 +137,7 @@ test('a mail API that does not answer counts as a failed attempt and is retried'
   assert.match(row.last_error, /did not answer/);
   // The slow request was accepted late by the sink; the retry carries the same
   // Idempotency-Key, so there is still exactly one mail.
-  await new Promise((r) => setTimeout(r, 2500));
+  await waitFor(async () => (await mailsOf('株式会社タイムアウト')).length === 1);
   await stack.cron(new Date(Date.now() + 60_000));
   assert.equal(stack.sql(`SELECT status FROM mails WHERE customer_id = '${c}'`)[0].status, 'sent');
   assert.equal((await mailsOf('株式会社タイムアウト')).length, 1);

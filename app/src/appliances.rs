@@ -184,50 +184,33 @@ fn ApplianceRow(appliance: Appliance) -> impl IntoView {
 
 #[cfg(feature = "ssr")]
 mod server {
-    //! D1 reads for this page. The customer comes from `tenant::page_customer`, which
-    //! has checked that the caller may see it.
+    //! The store's reads for this page. The customer comes from `tenant::page_customer`,
+    //! which has checked that the caller may see it; オンライン/オフライン uses the same
+    //! threshold as the cron's offline check (`config.downtime.threshold`).
 
-    use chrono::{DateTime, Utc};
-    use domain::offline::{DEFAULT_THRESHOLD, status};
+    use chrono::Utc;
+    use domain::offline::status;
     use leptos::prelude::*;
-    use serde::Deserialize;
 
     use super::{Appliance, CustomerAppliances};
 
-    #[derive(Deserialize)]
-    struct Row {
-        id: String,
-        name: String,
-        last_seen_at: Option<i64>,
-    }
-
     pub async fn list(requested: Option<String>) -> Result<CustomerAppliances, ServerFnError> {
         let (_, customer) = crate::tenant::page_customer(requested).await?;
-        let id = customer.id().to_owned();
-        let rows: Vec<Row> = crate::tenant::with_env("list appliances", |env| async move {
-            Ok(env
-                .d1("DB")?
-                .prepare(
-                    "SELECT id, name, last_seen_at FROM devices \
-                     WHERE customer_id = ?1 ORDER BY name, id",
-                )
-                .bind(&[id.into()])?
-                .all()
-                .await?
-                .results()?)
+        let tenant = customer.clone();
+        let (rows, threshold) = crate::tenant::with_env("list appliances", |env| async move {
+            let threshold = crate::tenant::config()?.downtime.threshold;
+            let rows = store::devices::list(&crate::tenant::db(&env)?, &tenant).await?;
+            Ok((rows, threshold))
         })
         .await?;
         let now = Utc::now();
         let appliances = rows
             .into_iter()
-            .map(|r| {
-                let last_seen = r.last_seen_at.and_then(DateTime::from_timestamp_millis);
-                Appliance {
-                    status: status(last_seen, now, DEFAULT_THRESHOLD),
-                    id: r.id,
-                    name: r.name,
-                    last_seen,
-                }
+            .map(|r| Appliance {
+                status: status(r.last_seen_at, now, threshold),
+                id: r.id,
+                name: r.name,
+                last_seen: r.last_seen_at,
             })
             .collect();
         Ok(CustomerAppliances {

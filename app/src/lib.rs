@@ -8,8 +8,6 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 pub mod appliances;
-#[cfg(feature = "ssr")]
-pub mod d1;
 pub mod messages;
 #[cfg(feature = "ssr")]
 pub mod sealing;

@@ -1,10 +1,10 @@
-//! Who may see what. Every caller — a portal user or an API token — has a `Scope`; every
-//! query for a customer's data first checks with `VISIBLE_CUSTOMERS` that the customer
-//! is in that scope, and a customer outside it is answered exactly like one that does
-//! not exist (404). Portal pages are gated by `gate` before they render.
+//! Who may see what. Every caller — a portal user or an API token — has a `Scope`: the
+//! operator sees every customer, a reseller its own customers, a customer's admin that
+//! company only; a customer outside the scope is answered exactly like one that does not
+//! exist (404). Portal pages are gated by `gate` before they render.
 //!
-//! This module is the one place the rules live: the Worker's API handlers and the
-//! portal's server functions both go through `app::tenant`, which applies them.
+//! `store::access` applies the rule in SQL and hands out the only proof of it, a
+//! `store::Tenant`, without which no customer's data can be read.
 
 use serde::{Deserialize, Serialize};
 
@@ -36,7 +36,7 @@ impl Scope {
         }
     }
 
-    /// The role as stored (`accounts.role`) and bound to `:role` in `VISIBLE_CUSTOMERS`.
+    /// The role as stored (`accounts.role`) and bound to `:role` in `store::access`'s visibility query.
     pub fn role(&self) -> &'static str {
         match self {
             Scope::Operator => "operator",
@@ -45,7 +45,7 @@ impl Scope {
         }
     }
 
-    /// The id bound to `:scope` in `VISIBLE_CUSTOMERS` (empty for the operator).
+    /// The id bound to `:scope` in that query (empty for the operator).
     pub fn scope_id(&self) -> &str {
         match self {
             Scope::Operator => "",
@@ -63,7 +63,7 @@ impl Scope {
     }
 
     /// Whether this caller manages reseller `reseller` (its staff accounts): the operator
-    /// and that reseller only. Customers are reached through `VISIBLE_CUSTOMERS`.
+    /// and that reseller only. Customers are reached through `store::access`.
     pub fn reaches_reseller(&self, reseller: &str) -> bool {
         match self {
             Scope::Operator => true,
@@ -85,14 +85,6 @@ impl Scope {
         }
     }
 }
-
-/// The customers visible to `:role`/`:scope`, as a condition on a column holding a
-/// customer id: `… WHERE c.id IN (VISIBLE_CUSTOMERS)`. Bind with `Scope::role` and
-/// `Scope::scope_id`.
-pub const VISIBLE_CUSTOMERS: &str = "SELECT id FROM customers WHERE \
-     :role = 'operator' \
-     OR (:role = 'reseller' AND reseller_id = :scope) \
-     OR (:role = 'customer' AND id = :scope)";
 
 /// How far a portal session has come through sign-in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

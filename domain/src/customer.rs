@@ -6,6 +6,7 @@
 use chrono::NaiveDate;
 use serde_json::Value;
 
+use crate::access::Scope;
 use crate::device::DeviceId;
 use crate::fields::{BodyError, Obj, json_body};
 use crate::id::Id;
@@ -115,6 +116,27 @@ pub fn parse_new_device(body: &[u8]) -> Result<NewDevice, BodyError> {
         device_id: obj.parsed("device_id", DeviceId::parse_field)?,
         name: obj.text("name", 64)?,
     })
+}
+
+/// A reseller's caller asked to sign a customer up for another reseller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a reseller signs customers up for itself only")]
+pub struct NotOwnReseller;
+
+/// The reseller a new customer is signed up for, as asked by a caller of `scope`: a
+/// reseller signs customers up for itself only (naming none means itself, naming another
+/// is refused); the operator names any reseller, or none.
+pub fn signing_reseller(
+    scope: &Scope,
+    requested: Option<Id>,
+) -> Result<Option<Id>, NotOwnReseller> {
+    let Scope::Reseller(own) = scope else {
+        return Ok(requested);
+    };
+    match requested {
+        Some(r) if r.as_str() != own => Err(NotOwnReseller),
+        _ => Id::parse(own).map(Some).map_err(|_| NotOwnReseller),
+    }
 }
 
 #[cfg(test)]
@@ -242,5 +264,33 @@ mod tests {
         assert!(matches!(bad, Err(BodyError::InvalidField(e)) if e.path == "$.device_id"));
         let unnamed = parse_new_device(br#"{"device_id": "c025a28b0a41"}"#);
         assert!(matches!(unnamed, Err(BodyError::InvalidField(e)) if e.path == "$.name"));
+    }
+
+    #[track_caller]
+    fn check_reseller(
+        scope: Scope,
+        requested: Option<&str>,
+        expected: Result<Option<&str>, NotOwnReseller>,
+    ) {
+        let requested = requested.map(|r| Id::parse(r).expect("an id"));
+        let got = signing_reseller(&scope, requested);
+        assert_eq!(
+            got.as_ref().map(|r| r.as_ref().map(Id::as_str)),
+            expected.as_ref().map(|r| *r)
+        );
+    }
+
+    #[test]
+    fn a_reseller_signs_customers_up_for_itself_only() {
+        let own = || Scope::Reseller("r-a".into());
+        check_reseller(own(), None, Ok(Some("r-a")));
+        check_reseller(own(), Some("r-a"), Ok(Some("r-a")));
+        check_reseller(own(), Some("r-b"), Err(NotOwnReseller));
+    }
+
+    #[test]
+    fn the_operator_names_any_reseller_or_none() {
+        check_reseller(Scope::Operator, None, Ok(None));
+        check_reseller(Scope::Operator, Some("r-b"), Ok(Some("r-b")));
     }
 }

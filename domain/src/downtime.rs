@@ -66,6 +66,13 @@ pub struct Decision {
     pub state: Option<Down>,
 }
 
+impl Decision {
+    /// Whether there is anything to store or send, given the state kept `before`.
+    pub fn changes(&self, before: Option<Down>) -> bool {
+        self.notice.is_some() || self.state != before
+    }
+}
+
 /// The most recent daily check time at or before `now`.
 pub fn latest_daily(now: DateTime<Utc>, daily_at: NaiveTime) -> DateTime<Utc> {
     jst::latest(now, daily_at)
@@ -306,5 +313,33 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_check_that_keeps_the_state_and_sends_nothing_changes_nothing() {
+        let down = Down {
+            last_seen: None,
+            first_notice_at: at("2026-11-25T10:00:00Z"),
+            last_notice_at: at("2026-11-25T10:00:00Z"),
+            daily_done: None,
+        };
+        let quiet = Decision {
+            notice: None,
+            state: Some(down),
+        };
+        assert!(!quiet.changes(Some(down)));
+        assert!(quiet.changes(None));
+        let recovered = Decision {
+            notice: Some(Notice::Recovered),
+            state: None,
+        };
+        assert!(recovered.changes(Some(down)));
+        assert!(
+            !Decision {
+                notice: None,
+                state: None
+            }
+            .changes(None)
+        );
     }
 }

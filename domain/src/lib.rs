@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod account;
+pub mod admission;
 pub mod config;
 pub mod customer;
 pub mod delivery;
@@ -11,6 +12,7 @@ pub mod downtime;
 pub mod enrollment;
 pub mod fields;
 pub mod id;
+pub mod incident;
 pub mod ingest;
 pub mod jst;
 pub mod mail;

@@ -1,8 +1,9 @@
-//! Which device a token belongs to, remembered by this isolate for a minute, with the
-//! device's report-rate bucket. It saves a D1 round trip on every report after the first;
-//! it never decides alone: the report's D1 batch stores nothing unless the token is still
-//! valid (not revoked, device enabled, contract running) at that moment, so revoking a
-//! token or ending a contract takes effect at once. The bucket is written back to the
+//! Which device a token belongs to (its `store::devices::Reporter`), remembered by this
+//! isolate for a minute, with the device's report-rate bucket. It saves a D1 round trip on
+//! every report after the first; it never decides alone: the report's batch
+//! (`store::reports`) stores nothing unless the token is still valid (not revoked, device
+//! enabled, contract running) at that moment, so revoking a token or ending a contract
+//! takes effect at once. The bucket is written back to the
 //! device row with every report, so another isolate (or this one after a minute) starts
 //! from where this one left off.
 
@@ -11,6 +12,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use domain::ratelimit::Bucket;
+use store::devices::Reporter;
 
 /// How long a token's device is remembered.
 const TTL: TimeDelta = TimeDelta::seconds(60);
@@ -20,22 +22,15 @@ const MAX_ENTRIES: usize = 10_000;
 
 #[derive(Debug, Clone)]
 pub struct Known {
-    pub device_id: String,
-    pub customer_id: String,
+    pub reporter: Reporter,
     pub bucket: Option<Bucket>,
     loaded_at: DateTime<Utc>,
 }
 
 impl Known {
-    pub fn new(
-        device_id: String,
-        customer_id: String,
-        bucket: Option<Bucket>,
-        now: DateTime<Utc>,
-    ) -> Known {
+    pub fn new(reporter: Reporter, bucket: Option<Bucket>, now: DateTime<Utc>) -> Known {
         Known {
-            device_id,
-            customer_id,
+            reporter,
             bucket,
             loaded_at: now,
         }

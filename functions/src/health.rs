@@ -59,12 +59,11 @@ pub async fn get(Extension(env): Extension<Env>) -> Response {
     response
 }
 
-/// Reads one of our own tables, so an unreachable database and one without the schema
-/// both count as unavailable.
-async fn db_answers(env: &Env) -> worker::Result<()> {
-    env.d1("DB")?
-        .prepare("SELECT 1 FROM customers LIMIT 1")
-        .all()
-        .await?;
-    Ok(())
+/// Whether the database answers with our schema (`store::health`).
+async fn db_answers(env: &Env) -> Result<(), store::Error> {
+    let db = env
+        .d1("DB")
+        .map(store::Db::d1)
+        .map_err(|e| store::Error::Unavailable(format!("the DB binding: {e}")))?;
+    store::health::ping(&db).await
 }

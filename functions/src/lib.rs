@@ -21,7 +21,7 @@ mod audit;
 mod auth;
 mod clock;
 mod config;
-mod d1;
+mod delivery;
 mod devclock;
 mod device;
 mod device_cache;
@@ -31,7 +31,6 @@ mod health;
 mod mail_api;
 mod notify;
 mod reports;
-mod retention;
 mod review;
 mod secret;
 mod session;
@@ -147,7 +146,7 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         return;
     };
     if let Err(e) = sweep::sweep(&env, now).await {
-        worker::console_error!("cron sweep at {now}: {e}");
+        worker::console_error!("cron sweep at {now}: {e:?}");
     }
 }
 

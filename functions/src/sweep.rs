@@ -1,14 +1,17 @@
-//! The cron sweep, `sweep(env, now)`: load every appliance's last-seen time, ask `domain`
-//! which are offline, delete what retention says is due, store the outcome. Later issues add the mail it triggers; for now
-//! the summary is kept in KV and shown by the health endpoint, which proves the trigger,
-//! D1 and KV are wired.
+//! The cron sweep, `sweep(env, now)`: count the appliances that are offline (by
+//! `domain::offline` with the configured threshold), delete what `domain::retention` says
+//! is due, mail appliance-down notices (`downtime`), flush due alert notifications and
+//! retry queued mails (`notify`), clean up expired sign-in state; then keep the summary in
+//! KV, where the health endpoint shows it.
 
 use chrono::{DateTime, Utc};
 use domain::offline::count_offline;
+use domain::retention::cutoffs;
 use serde::{Deserialize, Serialize};
 use worker::Env;
 
-use crate::{config, downtime, notify, retention};
+use crate::error::AppError;
+use crate::{config, downtime, notify};
 
 const LAST_SWEEP_KEY: &str = "sweep:last";
 
@@ -32,38 +35,36 @@ pub struct Summary {
     pub identity_cleaned: usize,
 }
 
-#[derive(Deserialize)]
-struct Row {
-    last_seen_at: Option<i64>,
-}
-
-pub async fn sweep(env: &Env, now: DateTime<Utc>) -> worker::Result<Summary> {
-    let db = env.d1("DB")?;
-    let rows: Vec<Row> = db
-        .prepare("SELECT last_seen_at FROM devices")
-        .all()
-        .await?
-        .results()?;
-    let last_seen = rows
-        .iter()
-        .map(|r| r.last_seen_at.and_then(DateTime::from_timestamp_millis));
-    let offline = count_offline(last_seen, now, config::get(env).downtime.threshold);
+/// One cron tick as of `now`.
+pub async fn sweep(env: &Env, now: DateTime<Utc>) -> Result<Summary, AppError> {
+    let db = crate::store(env)?;
+    let cron = store::cron::tick();
+    let config = config::get(env);
+    let last_seen = store::devices::last_seen(&db, &cron).await?;
+    let offline = count_offline(last_seen.iter().copied(), now, config.downtime.threshold);
+    let deleted = match cutoffs(config.retention.days, now) {
+        Some(c) => store::retention::sweep(&db, &cron, &c, config.retention).await?,
+        None => 0,
+    };
     let summary = Summary {
         at: domain::jst::rfc3339(now),
-        devices: rows.len(),
+        devices: last_seen.len(),
         offline,
-        deleted: retention::sweep(&db, config::get(env).retention, now).await?,
-        appliance_notices: downtime::sweep(env, now).await?,
-        mails_sent: notify::run(env, now).await?,
-        identity_cleaned: store::sessions::cleanup(&store::Db::d1(env.d1("DB")?), now)
-            .await
-            .map_err(|e| worker::Error::RustError(e.to_string()))?,
+        deleted,
+        appliance_notices: downtime::sweep(env, &cron, now).await?,
+        mails_sent: notify::run(env, &cron, now).await?,
+        identity_cleaned: store::sessions::cleanup(&db, now).await?,
     };
+    keep(env, &summary).await?;
+    Ok(summary)
+}
+
+async fn keep(env: &Env, summary: &Summary) -> worker::Result<()> {
     env.kv("KV")?
-        .put(LAST_SWEEP_KEY, serde_json::to_string(&summary)?)?
+        .put(LAST_SWEEP_KEY, serde_json::to_string(summary)?)?
         .execute()
         .await?;
-    Ok(summary)
+    Ok(())
 }
 
 pub async fn last(env: &Env) -> worker::Result<Option<Summary>> {

@@ -27,6 +27,20 @@ pub mod resellers;
 pub mod sms;
 pub mod throttle;
 
+// Appliances, ingest, alerts and the cron (issue 11, part B).
+pub mod cron;
+pub mod customers;
+pub mod devices;
+pub mod downtime;
+pub mod health;
+pub mod incidents;
+pub mod mails;
+pub mod notifications;
+mod owner;
+pub mod reports;
+pub mod retention;
+pub mod reviews;
+
 #[cfg(test)]
 pub(crate) mod testing;
 
@@ -34,3 +48,4 @@ pub use access::{Access, Tenant};
 pub use db::{Arg, Db, Query};
 pub use directory::Databases;
 pub use error::Error;
+pub use owner::Owner;

@@ -56,25 +56,3 @@ impl Conn {
             .collect())
     }
 }
-
-impl Db {
-    /// The D1 statement of `q`, for handlers that still build their own batches.
-    /// Transitional: removed once every statement lives in this crate.
-    #[doc(hidden)]
-    pub fn d1_statement(&self, q: &Query) -> Result<D1PreparedStatement, Error> {
-        self.conn.prepare(q)
-    }
-
-    /// The D1 binding itself (transitional, as above).
-    #[doc(hidden)]
-    pub fn d1_binding(&self) -> &D1Database {
-        &self.conn.0
-    }
-}
-
-/// A D1 failure met outside the store (transitional, as above).
-impl From<worker::Error> for Error {
-    fn from(e: worker::Error) -> Error {
-        failed(e)
-    }
-}

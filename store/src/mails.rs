@@ -1,0 +1,193 @@
+//! Mails as stored: the customer's delivery log and the send queue. A mail is queued to
+//! the customer's alert recipients as they are when it is queued, in one transaction with
+//! the state change it reports; each attempt to hand it to the mail API is recorded, and
+//! a queued mail whose next attempt is due is retried by the cron.
+
+use chrono::{DateTime, Utc};
+use domain::downtime::Notice;
+use domain::mail::Mail;
+use serde::Deserialize;
+
+use crate::cron::Cron;
+use crate::{Db, Error, Owner, Query};
+
+/// What a mail is about, as stored in `mails.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Alert,
+    ApplianceDown,
+    ApplianceStillDown,
+    ApplianceRecovered,
+    Investigation,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Alert => "alert",
+            Kind::ApplianceDown => "appliance_down",
+            Kind::ApplianceStillDown => "appliance_still_down",
+            Kind::ApplianceRecovered => "appliance_recovered",
+            Kind::Investigation => "investigation",
+        }
+    }
+}
+
+impl From<Notice> for Kind {
+    fn from(n: Notice) -> Kind {
+        match n {
+            Notice::WentDown => Kind::ApplianceDown,
+            Notice::StillDown => Kind::ApplianceStillDown,
+            Notice::Recovered => Kind::ApplianceRecovered,
+        }
+    }
+}
+
+/// A written mail to queue for one customer.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub id: String,
+    pub owner: Owner,
+    pub kind: Kind,
+    pub mail: Mail,
+}
+
+/// The alert recipients of `:customer`, in order, as a JSON array (a SQL expression).
+pub(crate) const RECIPIENTS: &str = "(SELECT json_group_array(email) FROM \
+     (SELECT email FROM alert_recipients WHERE customer_id = :customer ORDER BY position))";
+
+/// The statement queueing `out`, due now; batched with the change it reports.
+pub(crate) fn queue(out: &Outgoing, now: DateTime<Utc>) -> Query {
+    Query::new(format!(
+        "INSERT INTO mails (id, customer_id, kind, recipients, subject, text, html, \
+           status, attempts, next_attempt_at, created_at) \
+         SELECT :mail, :customer, :kind, {RECIPIENTS}, :subject, :text, :html, \
+           'queued', 0, :now, :now"
+    ))
+    .bind("mail", out.id.as_str())
+    .bind("customer", out.owner.id())
+    .bind("kind", out.kind.as_str())
+    .bind("subject", out.mail.subject.as_str())
+    .bind("text", out.mail.text.as_str())
+    .bind("html", out.mail.html.as_str())
+    .bind("now", now)
+}
+
+/// A queued mail, as the next attempt sends it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Queued {
+    kind: String,
+    recipients: String,
+    pub subject: Option<String>,
+    pub text: Option<String>,
+    pub html: Option<String>,
+    pub attempts: u32,
+}
+
+impl Queued {
+    /// An alert mail whose texts were not written yet (its flush stopped after the claim).
+    pub fn unwritten_alert(&self) -> bool {
+        self.subject.is_none() && self.kind == Kind::Alert.as_str()
+    }
+    pub fn recipients(&self) -> Vec<String> {
+        serde_json::from_str(&self.recipients).unwrap_or_default()
+    }
+}
+
+/// Mail `id`, while it is queued.
+pub async fn queued(db: &Db, id: &str) -> Result<Option<Queued>, Error> {
+    db.first(
+        Query::new(
+            "SELECT kind, recipients, subject, text, html, attempts FROM mails \
+             WHERE id = :mail AND status = 'queued'",
+        )
+        .bind("mail", id),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct Id {
+    id: String,
+}
+
+pub(crate) fn due_query(now: DateTime<Utc>) -> Query {
+    Query::new(
+        "SELECT id FROM mails WHERE status = 'queued' AND next_attempt_at <= :now \
+         ORDER BY next_attempt_at LIMIT 50",
+    )
+    .bind("now", now)
+}
+
+/// The queued mails of every customer whose next attempt is due, oldest first, 50 at most.
+pub async fn due(db: &Db, _cron: &Cron, now: DateTime<Utc>) -> Result<Vec<String>, Error> {
+    let rows: Vec<Id> = db.all(due_query(now)).await?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// Writes the texts of mail `id`.
+pub async fn write(db: &Db, id: &str, mail: &Mail) -> Result<(), Error> {
+    db.run(
+        Query::new(
+            "UPDATE mails SET subject = :subject, text = :text, html = :html WHERE id = :mail",
+        )
+        .bind("mail", id)
+        .bind("subject", mail.subject.as_str())
+        .bind("text", mail.text.as_str())
+        .bind("html", mail.html.as_str()),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Gives up on mail `id`: nobody to send it to.
+pub async fn no_recipients(db: &Db, id: &str) -> Result<(), Error> {
+    db.run(
+        Query::new(
+            "UPDATE mails SET status = 'failed', last_error = 'no alert recipients' WHERE id = :mail",
+        )
+        .bind("mail", id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records that the mail API took mail `id` at attempt `attempts`.
+pub async fn sent(db: &Db, id: &str, attempts: u32, now: DateTime<Utc>) -> Result<(), Error> {
+    db.run(
+        Query::new(
+            "UPDATE mails SET status = 'sent', attempts = :attempts, sent_at = :now, \
+               last_error = NULL WHERE id = :mail AND status = 'queued'",
+        )
+        .bind("mail", id)
+        .bind("attempts", attempts)
+        .bind("now", now),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records a failed attempt; the mail is tried again at `next`.
+pub async fn retry_at(
+    db: &Db,
+    id: &str,
+    attempts: u32,
+    next: DateTime<Utc>,
+    error: &str,
+) -> Result<(), Error> {
+    db.run(
+        Query::new(
+            "UPDATE mails SET attempts = :attempts, next_attempt_at = :next, last_error = :error \
+             WHERE id = :mail AND status = 'queued'",
+        )
+        .bind("mail", id)
+        .bind("attempts", attempts)
+        .bind("next", next)
+        .bind("error", error),
+    )
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
