@@ -9,9 +9,9 @@ use domain::delivery::retry_delay;
 use domain::mail::Mail;
 use worker::Env;
 
+use crate::alert_mail;
 use crate::error::AppError;
 use crate::mail_api::{post, request_body};
-use crate::notify;
 use crate::secret::{hex, random};
 
 /// A fresh mail id, also the mail API's `Idempotency-Key`.
@@ -30,7 +30,7 @@ pub async fn send(
         return Ok(false);
     };
     if m.unwritten_alert() {
-        notify::write(env, db, mail_id).await?;
+        alert_mail::write(env, db, mail_id).await?;
         m = match store::mails::queued(db, mail_id).await? {
             Some(m) => m,
             None => return Ok(false),

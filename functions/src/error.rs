@@ -1,6 +1,10 @@
-//! The one error type of the HTTP edge. Every non-2xx answer of `/api/v1` has the body
-//! `{"error": {"code", "message", "path"?}}` of api-v1.md; client mistakes are 4xx,
-//! everything else is logged with context and answered as a bare 503.
+//! The one error type of the HTTP edge, rendered three ways: as the api-v1 error body
+//! `{"error": {"code", "message", "path"?}}` of every non-2xx answer of `/api/v1`
+//! (`IntoResponse`), as a form redirect with its code (`to_form`), and — in the portal's
+//! server functions, which run in `app` — with the same statuses by `app::tenant::with_env`.
+//! Client mistakes are 4xx; storage that is down or refused is a 503 to retry; a bug of ours
+//! (a statement the schema cannot answer) is a 500. Each is logged with its cause, and
+//! `lib.rs` logs every 5xx with its route.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -133,6 +137,15 @@ impl AppError {
             message,
             path,
         }
+    }
+
+    /// The answer to a portal form whose handling failed (storage, a dependency, a bug):
+    /// logged with the form's page, then 303 back to `page` with the form error code the
+    /// page shows in Japanese (「しばらくしてからもう一度お試しください」). A form's own
+    /// mistakes (a wrong code, a weak password) are `FormError`s chosen by its handler.
+    pub fn to_form(&self, page: &str) -> Response {
+        worker::console_error!("form {page}: {self:?}");
+        crate::web::see_other(&domain::signin::FormError::Unavailable.on(page))
     }
 
     /// Headers the client needs to act on the error (`Retry-After`, `Allow`).

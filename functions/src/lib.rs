@@ -17,6 +17,7 @@ use crate::error::AppError;
 
 mod accounts;
 mod admin;
+mod alert_mail;
 mod audit;
 mod auth;
 mod clock;

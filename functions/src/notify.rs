@@ -10,13 +10,13 @@
 //! recorded, marked `mass`, and their notifications are dropped, not mailed.
 
 use chrono::{DateTime, Utc};
-use domain::mail::{self, AlertLine};
 use domain::noise;
 use domain::outbox::{due_customers, mail_day_start};
 use store::Owner;
 use store::cron::Cron;
 use worker::Env;
 
+use crate::alert_mail;
 use crate::delivery::{self, new_mail_id};
 use crate::error::AppError;
 
@@ -64,18 +64,6 @@ pub async fn flush_customer(
     if !store::notifications::claim(&db, owner, &mail_id, &sorted, now).await? {
         return Ok(false);
     }
-    write(env, &db, &mail_id).await?;
+    alert_mail::write(env, &db, &mail_id).await?;
     delivery::send(env, &db, &mail_id, now).await
-}
-
-/// Writes the texts of alert mail `mail_id` from the incidents it claimed. Called right
-/// after the claim, and again by `delivery` for a mail whose texts are missing.
-pub(crate) async fn write(env: &Env, db: &store::Db, mail_id: &str) -> Result<(), AppError> {
-    let incidents = store::incidents::of_mail(db, mail_id).await?;
-    let lines: Vec<AlertLine> = incidents.iter().map(|i| i.line.clone()).collect();
-    let company = incidents.first().map_or("", |i| i.company.as_str());
-    let config = crate::config::get(env);
-    let texts = mail::alert_batch(company, &lines, &config.mail.portal);
-    store::mails::write(db, mail_id, &texts).await?;
-    Ok(())
 }

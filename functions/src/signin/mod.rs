@@ -80,8 +80,7 @@ fn full_session<'a>(caller: &'a Caller, origin: &'a Origin) -> session::New<'a> 
 /// A storage failure while handling a form: logged, and the visitor is sent back with a
 /// "try again" message instead of a JSON error.
 fn unavailable(page: &str, e: AppError) -> Answer {
-    worker::console_error!("sign-in form {page}: {e:?}");
-    back(page, FormError::Unavailable)
+    e.to_form(page)
 }
 
 /// A form that carries only the anti-forgery token.
