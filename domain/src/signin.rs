@@ -271,6 +271,17 @@ impl AuditEvent {
     }
 }
 
+/// The shared names as JSON, for the e2e tests (`e2e/vocabulary.json`, checked by
+/// `vocabulary_file_is_current` and read by `e2e/vocabulary.test.mjs`).
+pub fn vocabulary() -> serde_json::Value {
+    let names = |all: &mut dyn Iterator<Item = &'static str>| all.collect::<Vec<_>>();
+    serde_json::json!({
+        "form_errors": names(&mut FormError::ALL.iter().map(|e| e.as_str())),
+        "audit_events": names(&mut AuditEvent::ALL.iter().map(|e| e.as_str())),
+        "second_factors": names(&mut SecondFactor::ALL.iter().map(|f| f.as_str())),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeDelta;
@@ -377,5 +388,21 @@ mod tests {
         }
         assert_eq!(FormError::Locked.on("/login"), "/login?e=locked");
         assert_eq!(AuditEvent::SmsSent.as_str(), "second_factor.sms_sent");
+    }
+
+    /// `e2e/vocabulary.json` is these enums' lists; `UPDATE_VOCABULARY=1 cargo test -p
+    /// domain vocabulary` rewrites it after a change.
+    #[test]
+    fn vocabulary_file_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../e2e/vocabulary.json");
+        let want = format!("{:#}\n", vocabulary());
+        if std::env::var_os("UPDATE_VOCABULARY").is_some() {
+            std::fs::write(path, &want).expect("writes");
+        }
+        let have = std::fs::read_to_string(path).unwrap_or_default();
+        assert_eq!(
+            have, want,
+            "run UPDATE_VOCABULARY=1 cargo test -p domain vocabulary"
+        );
     }
 }
