@@ -102,6 +102,10 @@ pub struct Config {
     pub dev_clock: bool,
 }
 
+/// Settings read only from the platform's secrets, never from plain `[vars]`: a value put
+/// in `wrangler.toml` by mistake is ignored rather than published with the code.
+pub const SECRET_ONLY: [&str; 3] = ["OPERATOR_TOKEN", "SESSION_SECRET", "TOTP_SEAL_KEY"];
+
 /// The shortest `SESSION_SECRET` that signs anything.
 pub const SESSION_SECRET_MIN: usize = 32;
 /// The shortest `TOTP_SEAL_KEY` that seals anything.
@@ -166,7 +170,7 @@ impl Config {
                 auth_token: Secret::new(text("SMS_AUTH_TOKEN")),
                 from: text("SMS_FROM"),
             },
-            operator_token: Secret::new(text("OPERATOR_TOKEN").trim()),
+            operator_token: Secret::new(text("OPERATOR_TOKEN")),
             session_secret: Secret::new(text("SESSION_SECRET")),
             totp_seal_key: Secret::new(text("TOTP_SEAL_KEY")),
             dev_clock: text("DEV_CRON_CLOCK").trim() == "1",

@@ -17,10 +17,11 @@ pub fn get(env: &Env) -> Arc<Config> {
     CONFIG.with(|cell| {
         cell.get_or_init(|| {
             let (config, warnings) = Config::parse(|key| {
-                env.secret(key)
-                    .map(|s| s.to_string())
-                    .or_else(|_| env.var(key).map(|v| v.to_string()))
-                    .ok()
+                let secret = env.secret(key).map(|s| s.to_string());
+                if domain::config::SECRET_ONLY.contains(&key) {
+                    return secret.ok();
+                }
+                secret.or_else(|_| env.var(key).map(|v| v.to_string())).ok()
             });
             for w in warnings {
                 worker::console_warn!("config: {w}");

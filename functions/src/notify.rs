@@ -11,7 +11,7 @@
 
 use chrono::{DateTime, Utc};
 use domain::noise;
-use domain::outbox::{due_customers, mail_day_start};
+use domain::outbox::mail_day_start;
 use store::Owner;
 use store::cron::Cron;
 use worker::Env;
@@ -32,11 +32,8 @@ pub async fn run(env: &Env, cron: &Cron, now: DateTime<Utc>) -> Result<usize, Ap
     let mut sent = 0;
     // Bounded per tick (D1 queries and subrequests per invocation are limited); the rest
     // are flushed at the next tick, earliest due first.
-    for customer in due_customers(&pending, now)
-        .into_iter()
-        .take(FLUSHES_PER_TICK)
-    {
-        if flush_customer(env, &cron.owner(&customer), now).await? {
+    for owner in pending.due(now).into_iter().take(FLUSHES_PER_TICK) {
+        if flush_customer(env, &owner, now).await? {
             sent += 1;
         }
     }

@@ -45,17 +45,40 @@ impl Access {
     }
 }
 
-/// A customer the caller may see: the only way to name a customer to this crate.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// A customer the caller may see: the only way to name a customer to this crate. It has
+/// no public constructor and does not deserialize: only the queries below make one.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Tenant {
+    id: String,
+    name: String,
+    reseller_id: Option<String>,
+    contract_ended_at: Option<DateTime<Utc>>,
+    /// The database that holds the customer's data (`crate::directory`).
+    shard: usize,
+}
+
+/// A customer row as read, before it becomes a [`Tenant`].
+#[derive(Deserialize)]
+struct Row {
     id: String,
     name: String,
     reseller_id: Option<String>,
     #[serde(with = "crate::time::ms_opt", default)]
     contract_ended_at: Option<DateTime<Utc>>,
-    /// The database that holds the customer's data (`crate::directory`).
     #[serde(default)]
     shard: usize,
+}
+
+impl From<Row> for Tenant {
+    fn from(r: Row) -> Tenant {
+        Tenant {
+            id: r.id,
+            name: r.name,
+            reseller_id: r.reseller_id,
+            contract_ended_at: r.contract_ended_at,
+            shard: r.shard,
+        }
+    }
 }
 
 impl Tenant {
@@ -89,8 +112,10 @@ pub async fn customer(db: &Db, access: &Access, id: &str) -> Result<Option<Tenan
         "SELECT {COLUMNS} FROM customers WHERE id = :customer AND {}",
         Access::visible("id")
     );
-    db.first(access.bind(Query::new(sql)).bind("customer", id))
-        .await
+    let row: Option<Row> = db
+        .first(access.bind(Query::new(sql)).bind("customer", id))
+        .await?;
+    Ok(row.map(Tenant::from))
 }
 
 /// Every customer `access` may see, by name.
@@ -99,7 +124,8 @@ pub async fn customers(db: &Db, access: &Access) -> Result<Vec<Tenant>, Error> {
         "SELECT {COLUMNS} FROM customers WHERE {} ORDER BY name, id",
         Access::visible("id")
     );
-    db.all(access.bind(Query::new(sql))).await
+    let rows: Vec<Row> = db.all(access.bind(Query::new(sql))).await?;
+    Ok(rows.into_iter().map(Tenant::from).collect())
 }
 
 /// The customer a page shows: the one asked for (staff), or the caller's own company when

@@ -1,9 +1,8 @@
 //! The cron sweep's handle: the one caller that works across every customer (appliances
 //! gone silent, due notifications and mails, retention). Statements taking a [`Cron`] are
 //! the all-customer sweeps; each still writes one customer's rows at a time, through the
-//! [`Owner`] it names from what it found.
-
-use crate::Owner;
+//! [`crate::Owner`] that the rows it found name (never one named from outside the store).
+//! `scripts/layers` allows `tick()` in the scheduled sweep only.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cron(());
@@ -12,11 +11,4 @@ pub struct Cron(());
 /// that stands in for it) calls this.
 pub fn tick() -> Cron {
     Cron(())
-}
-
-impl Cron {
-    /// A customer the sweep found work for.
-    pub fn owner(&self, customer_id: &str) -> Owner {
-        Owner::trusted(customer_id)
-    }
 }

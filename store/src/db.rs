@@ -87,7 +87,9 @@ pub struct Query {
 }
 
 impl Query {
-    pub fn new(sql: impl Into<Cow<'static, str>>) -> Query {
+    /// Only this crate writes statements (`scripts/layers` checks the rest of the repo
+    /// holds none).
+    pub(crate) fn new(sql: impl Into<Cow<'static, str>>) -> Query {
         Query {
             sql: sql.into(),
             args: Vec::new(),

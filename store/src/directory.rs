@@ -3,7 +3,10 @@
 //! of several databases; `customers.shard` in the main database is the directory that says
 //! which. The main database (shard 0) also holds identity — resellers, customers, accounts,
 //! sessions, tokens, the audit log — and the all-company aggregates. No statement joins two
-//! customers' rows, so moving a customer changes no query.
+//! customers' rows. Some per-customer statements still read the customer's own row of
+//! `customers` next to its data (the token check in every ingest batch, the company name
+//! and recipients of a mail, retention's list of customers); before a customer's data
+//! moves off the main database those must read a copy of that row kept on its shard.
 
 use crate::{Db, Tenant};
 

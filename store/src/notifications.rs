@@ -35,21 +35,38 @@ pub(crate) fn pending_query(day_start: DateTime<Utc>) -> Query {
 
 /// Every customer with notifications pending, with their alert mails since `day_start`
 /// (the mail day's start). An all-customer sweep: one row per customer.
-pub async fn pending(
-    db: &Db,
-    _cron: &Cron,
-    day_start: DateTime<Utc>,
-) -> Result<Vec<Pending>, Error> {
+pub async fn pending(db: &Db, _cron: &Cron, day_start: DateTime<Utc>) -> Result<Outbox, Error> {
     let rows: Vec<PendingRow> = db.all(pending_query(day_start)).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Pending {
-            customer: r.customer_id,
-            due_at: r.due_at,
-            most_urgent: Severity::from_rank(u8::try_from(r.rank).unwrap_or(3)),
-            mailed_today: u32::try_from(r.mailed_today).unwrap_or(u32::MAX),
-        })
-        .collect())
+    Ok(Outbox(
+        rows.into_iter()
+            .map(|r| Pending {
+                customer: r.customer_id,
+                due_at: r.due_at,
+                most_urgent: Severity::from_rank(u8::try_from(r.rank).unwrap_or(3)),
+                mailed_today: u32::try_from(r.mailed_today).unwrap_or(u32::MAX),
+            })
+            .collect(),
+    ))
+}
+
+/// What the outbox holds, as the cron read it: only the store makes one, so the owners it
+/// names are customers that have notifications waiting.
+#[derive(Debug)]
+pub struct Outbox(Vec<Pending>);
+
+impl Outbox {
+    pub fn pending(&self) -> &[Pending] {
+        &self.0
+    }
+
+    /// The customers whose mail may go at `now`, earliest due first
+    /// (`domain::outbox::due_customers`).
+    pub fn due(&self, now: DateTime<Utc>) -> Vec<Owner> {
+        domain::outbox::due_customers(&self.0, now)
+            .into_iter()
+            .map(Owner::trusted)
+            .collect()
+    }
 }
 
 #[derive(Deserialize)]

@@ -54,7 +54,7 @@ pub async fn totp_setup() -> Result<NewAuthenticator, ServerFnError> {
         }
         let secret = totp::Secret::new(fresh);
         let sealed = crate::sealing::seal_totp(&seal_key, &account, &secret)
-            .ok_or_else(|| store::Error::Unavailable("TOTP_SEAL_KEY is not set".into()))?;
+            .ok_or_else(|| store::Error::Bug("TOTP_SEAL_KEY is not set".into()))?;
         db.run(store::accounts::set_pending_totp(&account, &sealed, now))
             .await?;
         Ok(secret)

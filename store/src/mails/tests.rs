@@ -7,7 +7,7 @@ use crate::testing::{block_on, fixture};
 fn outgoing(id: &str, customer: &str) -> Outgoing {
     Outgoing {
         id: id.into(),
-        owner: crate::cron::tick().owner(customer),
+        owner: crate::Owner::trusted(customer),
         kind: Kind::from(Notice::WentDown),
         mail: Mail {
             subject: "件名".into(),
