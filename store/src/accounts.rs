@@ -169,27 +169,8 @@ pub fn set_password(id: &str, hash: &str, now: DateTime<Utc>) -> Query {
     .bind("now", now)
 }
 
-/// A temporary password (a reset) valid until `expires`.
-pub fn set_temporary_password(id: &str, hash: &str, expires: DateTime<Utc>) -> Query {
-    Query::new(
-        "UPDATE accounts SET password_hash = :hash, temp_expires_at = :expires WHERE id = :id",
-    )
-    .bind("id", id)
-    .bind("hash", hash)
-    .bind("expires", expires)
-}
-
-/// Puts back the password `before` had (a temporary one with its expiry).
-pub fn restore_password(before: &AccountRow) -> Query {
-    Query::new(
-        "UPDATE accounts SET password_hash = :hash, temp_expires_at = :expires WHERE id = :id",
-    )
-    .bind("id", before.id.as_str())
-    .bind("hash", before.password_hash.as_str())
-    .bind("expires", before.temp_expires_at)
-}
-
-const CLEAR_FACTORS: &str = "totp_secret = NULL, totp_last_step = NULL, totp_pending = NULL, \
+/// Every second factor's columns, cleared (the staff's reset in `managed` too).
+pub(crate) const CLEAR_FACTORS: &str = "totp_secret = NULL, totp_last_step = NULL, totp_pending = NULL, \
      sms_phone = NULL, sms_pending_phone = NULL";
 
 /// The user chose to use no second factor: any factor and recovery codes go.
@@ -197,17 +178,6 @@ pub fn choose_no_factor(id: &str) -> Vec<Query> {
     vec![
         Query::new(format!(
             "UPDATE accounts SET second_factor = 'none', {CLEAR_FACTORS} WHERE id = :id"
-        ))
-        .bind("id", id),
-        crate::recovery::forget(id),
-    ]
-}
-
-/// Staff reset the second factor: the user chooses again at the next sign-in.
-pub fn reset_second_factor(id: &str) -> Vec<Query> {
-    vec![
-        Query::new(format!(
-            "UPDATE accounts SET second_factor = NULL, {CLEAR_FACTORS} WHERE id = :id"
         ))
         .bind("id", id),
         crate::recovery::forget(id),

@@ -22,6 +22,7 @@ pub mod time;
 pub mod tokens;
 // Identity and sign-in (issue 11, part A).
 pub mod accounts;
+pub mod managed;
 pub mod recovery;
 pub mod resellers;
 pub mod sms;

@@ -1,17 +1,16 @@
 //! Resets through the API: new temporary credentials by mail (put back as they were when
 //! the mail is refused), or a second factor to choose again; either ends every session.
-//! Who may reset whom is `domain::access::manages`'s rule.
+//! Who may reset whom is `domain::access::manages`'s rule, applied by `store::managed`.
 
 use axum::Extension;
 use axum::extract::Path;
 use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use domain::access::{Manages, Scope, manages};
 use domain::signin::AuditEvent;
 use serde_json::json;
-use store::accounts::AccountRow;
 use store::audit::insert;
+use store::managed::Managed;
 use worker::Env;
 
 use crate::audit::Entry;
@@ -20,37 +19,11 @@ use crate::error::AppError;
 
 use super::{mail_credentials, temporary};
 
-/// The account `id` if the caller may manage it (`domain::access::manages`); otherwise
-/// `NotFound`.
-async fn managed_account(
-    db: &store::Db,
-    caller: &ApiCaller,
-    id: &str,
-) -> Result<(AccountRow, Scope), AppError> {
-    let row = store::accounts::by_id(db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let scope = row.scope().ok_or(AppError::NotFound)?;
-    let allowed = match manages(caller.scope(), &scope) {
-        Manages::Yes => true,
-        Manages::No => false,
-        Manages::IfCustomerVisible(c) => store::access::customer(db, caller.access(), c)
-            .await?
-            .is_some(),
-    };
-    if allowed {
-        Ok((row, scope))
-    } else {
-        Err(AppError::NotFound)
-    }
-}
-
 /// An account to reset through the API, with who asked and when.
 struct Reset {
     caller: ApiCaller,
     db: store::Db,
-    account: AccountRow,
-    scope: Scope,
+    account: Managed,
     now: DateTime<Utc>,
 }
 
@@ -64,12 +37,13 @@ async fn reset(
 ) -> Result<Reset, AppError> {
     let caller = api_caller(headers, env, &Method::POST, what).await?;
     let db = crate::store(env)?;
-    let (account, scope) = managed_account(&db, &caller, account_id).await?;
+    let account = store::managed::managed(&db, caller.access(), account_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok(Reset {
         caller,
         db,
         account,
-        scope,
         now: Utc::now(),
     })
 }
@@ -86,7 +60,6 @@ pub async fn reset_password(
         caller,
         db,
         account,
-        scope,
         now,
     } = reset(
         &env,
@@ -95,32 +68,32 @@ pub async fn reset_password(
         "/api/v1/admin/accounts/{id}/reset-password",
     )
     .await?;
-    let t = temporary(Some(account.login_id.clone()), now)?;
+    let t = temporary(Some(account.row().login_id.clone()), now)?;
     let entry = |event, detail: String| Entry {
         account_id: Some(&account_id),
-        login_id: Some(&account.login_id),
-        scope: Some(&scope),
+        login_id: Some(&account.row().login_id),
+        scope: Some(account.scope()),
         token_id: Some(&caller.token_id),
         origin: Some(&caller.origin),
         detail: Some(detail),
         ..Entry::of(event)
     };
-    let detail = format!("仮パスワードを {} へ送信", account.email);
+    let detail = format!("仮パスワードを {} へ送信", account.row().email);
     db.batch(vec![
-        store::accounts::set_temporary_password(&account_id, &t.hash, t.expires),
+        store::managed::set_temporary_password(&account, &t.hash, t.expires),
         store::sessions::revoke_all(&account_id, now),
         insert(&entry(AuditEvent::PasswordReset, detail), now),
     ])
     .await?;
     let key = format!("{account_id}-reset-{}", now.timestamp_millis());
-    if let Err(e) = mail_credentials(&env, &key, &account.email, "ご利用者", &t).await {
+    if let Err(e) = mail_credentials(&env, &key, &account.row().email, "ご利用者", &t).await {
         worker::console_error!("mailing a reset of {account_id}: {e}");
         // Put the old password back as it was (temporary ones with their expiry): a reset
         // nobody received must not lock the user out, nor make a temporary password
         // permanent.
         let detail = format!("メールが受け付けられず、元のパスワードに戻した: {e}");
         db.batch(vec![
-            store::accounts::restore_password(&account),
+            store::managed::restore_password(&account),
             insert(&entry(AuditEvent::PasswordResetFailed, detail), now),
         ])
         .await?;
@@ -141,7 +114,6 @@ pub async fn reset_second_factor(
         caller,
         db,
         account,
-        scope,
         now,
     } = reset(
         &env,
@@ -150,12 +122,12 @@ pub async fn reset_second_factor(
         "/api/v1/admin/accounts/{id}/reset-second-factor",
     )
     .await?;
-    let mut batch = store::accounts::reset_second_factor(&account_id);
+    let mut batch = store::managed::reset_second_factor(&account);
     batch.push(store::sessions::revoke_all(&account_id, now));
     let entry = Entry {
         account_id: Some(&account_id),
-        login_id: Some(&account.login_id),
-        scope: Some(&scope),
+        login_id: Some(&account.row().login_id),
+        scope: Some(account.scope()),
         token_id: Some(&caller.token_id),
         origin: Some(&caller.origin),
         ..Entry::of(AuditEvent::SecondFactorReset)

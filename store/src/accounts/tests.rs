@@ -119,8 +119,12 @@ fn a_failed_reset_puts_the_old_password_back_with_its_expiry() {
     let before = block_on(by_id(&f.db, "a-ra"))
         .expect("reads")
         .expect("kept");
-    block_on(f.db.run(set_temporary_password("a-ra", "new", at(999)))).expect("resets");
-    block_on(f.db.run(restore_password(&before))).expect("restores");
+    let operator = crate::Access::granted(domain::access::Scope::Operator);
+    let m = block_on(crate::managed::managed(&f.db, &operator, "a-ra"))
+        .expect("reads")
+        .expect("managed");
+    block_on(f.db.run(crate::managed::set_temporary_password(&m, "new", at(999)))).expect("resets");
+    block_on(f.db.run(crate::managed::restore_password(&m))).expect("restores");
     let after = block_on(by_id(&f.db, "a-ra"))
         .expect("reads")
         .expect("kept");
@@ -162,7 +166,11 @@ fn enabling_and_clearing_second_factors() {
     block_on(f.db.batch(choose_no_factor("a-c1"))).expect("clears");
     assert_eq!(row().second_factor, Some(SecondFactor::None));
     assert_eq!(row().stage_after_password(), Stage::Full);
-    block_on(f.db.batch(reset_second_factor("a-c1"))).expect("resets");
+    let operator = crate::Access::granted(domain::access::Scope::Operator);
+    let m = block_on(crate::managed::managed(&f.db, &operator, "a-c1"))
+        .expect("reads")
+        .expect("managed");
+    block_on(f.db.batch(crate::managed::reset_second_factor(&m))).expect("resets");
     assert_eq!(row().second_factor, None);
     assert_eq!(row().sms_phone, None);
 }
