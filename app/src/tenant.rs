@@ -1,9 +1,10 @@
-//! Who is asking, and whose data they may read: the one place where tenant scoping is
-//! applied. The Worker resolves the visitor's session once per request (functions'
-//! `session`) and provides a `Visitor` to the portal; API handlers resolve a bearer token
-//! to a `Scope`. Both then ask `visible_customer` / `visible_customers` before reading a
-//! customer's data, with the rule of `domain::access`. A customer outside the caller's
-//! scope is answered like one that does not exist.
+//! Who is asking, and whose data a page may read. The Worker resolves the visitor's
+//! session once per request (`store::sessions::current`) and provides a `Visitor` to the
+//! portal; a page's server function takes the signed-in `Caller` from it and asks
+//! `page_customer` for the `store::Tenant` it shows — the only value the store takes for a
+//! customer's data. A customer outside the caller's scope is a 404, like one that does not
+//! exist. Store failures become the server function's error with a 503 (unavailable) or a
+//! 500 (a bug).
 
 use domain::access::Stage;
 use leptos::prelude::*;
