@@ -118,7 +118,6 @@ pub fn AuditPage() -> impl IntoView {
 
 #[cfg(feature = "ssr")]
 mod server {
-    use domain::access::Scope;
     use leptos::prelude::*;
 
     use super::{AuditEntry, CustomerSummary};
@@ -144,16 +143,16 @@ mod server {
 
     pub async fn audit() -> Result<Vec<AuditEntry>, ServerFnError> {
         let (caller, _) = signed_in()?;
-        if *caller.scope() != Scope::Operator {
+        let Some(operator) = caller.access().operator() else {
             return Err(not_found());
-        }
+        };
         let page = store::audit::Page {
             filter: store::audit::Filter::default(),
             before: None,
             limit: NEWEST,
         };
         let rows = with_env("audit log", |env| async move {
-            store::audit::page(&db(&env)?, &page).await
+            store::audit::page(&db(&env)?, &operator, &page).await
         })
         .await?;
         Ok(rows

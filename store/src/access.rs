@@ -33,6 +33,12 @@ impl Access {
         &self.scope
     }
 
+    /// The operator's proof, for what only the operator reads (the audit log, every API
+    /// token); `None` for anyone else.
+    pub fn operator(&self) -> Option<Operator> {
+        matches!(self.scope, Scope::Operator).then_some(Operator(()))
+    }
+
     /// Binds `:role` and `:scope` for `VISIBLE_CUSTOMERS`.
     pub(crate) fn bind(&self, q: Query) -> Query {
         q.bind("role", self.scope.role())
@@ -44,6 +50,10 @@ impl Access {
         format!("{column} IN ({VISIBLE_CUSTOMERS})")
     }
 }
+
+/// Proof that the caller is the operator: only [`Access::operator`] makes one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Operator(());
 
 /// A customer the caller may see: the only way to name a customer to this crate. It has
 /// no public constructor and does not deserialize: only the queries below make one.
@@ -196,6 +206,21 @@ mod tests {
         // A scope id that happens to look like SQL is only a value.
         let odd = Access::granted(Scope::Reseller("r-a' OR '1'='1".into()));
         assert!(block_on(customers(&f.db, &odd)).expect("reads").is_empty());
+    }
+
+    #[test]
+    fn only_the_operator_gets_the_operators_proof() {
+        assert!(Access::granted(Scope::Operator).operator().is_some());
+        assert!(
+            Access::granted(Scope::Reseller("r-a".into()))
+                .operator()
+                .is_none()
+        );
+        assert!(
+            Access::granted(Scope::Customer("c-a1".into()))
+                .operator()
+                .is_none()
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use domain::signin::AuditEvent;
 use serde::Deserialize;
 
 use crate::sessions::Caller;
-use crate::{Db, Error, Query};
+use crate::{Db, Error, Operator, Query};
 
 /// Where a request comes from, as kept with sessions and in the audit log.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -180,7 +180,7 @@ pub(crate) fn page_query(page: &Page<'_>) -> Query {
 
 /// One page of entries, newest first; read by the operator's page and by
 /// `GET /api/v1/admin/audit`.
-pub async fn page(db: &Db, page: &Page<'_>) -> Result<Vec<Record>, Error> {
+pub async fn page(db: &Db, _operator: &Operator, page: &Page<'_>) -> Result<Vec<Record>, Error> {
     db.all(page_query(page)).await
 }
 
@@ -188,6 +188,12 @@ pub async fn page(db: &Db, page: &Page<'_>) -> Result<Vec<Record>, Error> {
 mod tests {
     use super::*;
     use crate::testing::{block_on, db};
+
+    fn operator() -> Operator {
+        crate::Access::granted(Scope::Operator)
+            .operator()
+            .expect("the operator")
+    }
 
     #[test]
     fn an_entry_keeps_its_scope_and_a_cut_login_id() {
@@ -253,7 +259,7 @@ mod tests {
     }
 
     fn ids(db: &Db, p: &Page<'_>) -> Vec<i64> {
-        block_on(page(db, p))
+        block_on(page(db, &operator(), p))
             .expect("reads")
             .iter()
             .map(|r| r.id)
@@ -269,7 +275,7 @@ mod tests {
             limit: 2,
         };
         assert_eq!(ids(&db, &first), [5, 4]);
-        let records = block_on(page(&db, &first)).expect("reads");
+        let records = block_on(page(&db, &operator(), &first)).expect("reads");
         let next = Page {
             before: records.last().map(Record::cursor),
             ..first
@@ -306,7 +312,7 @@ mod tests {
             account: Some("a-2"),
         };
         assert!(ids(&db, &of(both)).is_empty());
-        let record = &block_on(page(&db, &of(account("a-1")))).expect("reads")[0];
+        let record = &block_on(page(&db, &operator(), &of(account("a-1")))).expect("reads")[0];
         assert_eq!(record.at, at(4));
         assert_eq!(record.event, "signin.success");
         assert_eq!(record.customer_id.as_deref(), Some("c-1"));

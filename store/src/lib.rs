@@ -45,7 +45,7 @@ pub mod reviews;
 #[cfg(test)]
 pub(crate) mod testing;
 
-pub use access::{Access, Tenant};
+pub use access::{Access, Operator, Tenant};
 pub use db::{Arg, Db, Query};
 pub use directory::Databases;
 pub use error::Error;

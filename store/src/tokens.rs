@@ -7,7 +7,7 @@ use domain::access::Scope;
 use serde::Deserialize;
 
 use crate::audit::{self, Entry, Origin};
-use crate::{Access, Db, Error, Query};
+use crate::{Access, Db, Error, Operator, Query};
 
 /// An authenticated API caller.
 #[derive(Debug, Clone)]
@@ -147,7 +147,7 @@ pub struct Issued {
 }
 
 /// Every issued token, newest first.
-pub async fn list(db: &Db) -> Result<Vec<Issued>, Error> {
+pub async fn list(db: &Db, _operator: &Operator) -> Result<Vec<Issued>, Error> {
     db.all(Query::new(
         "SELECT id, scope, reseller_id, name, created_at, last_used_at, revoked_at \
          FROM api_tokens ORDER BY created_at DESC, id",
@@ -215,7 +215,13 @@ mod tests {
             .expect("live");
         assert_eq!(caller.token_id, "t-new");
         assert_eq!(caller.scope(), &scope);
-        let listed = block_on(list(&f.db)).expect("lists");
+        let listed = block_on(list(
+            &f.db,
+            &Access::granted(Scope::Operator)
+                .operator()
+                .expect("operator"),
+        ))
+        .expect("lists");
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].reseller_id.as_deref(), Some("r-b"));
         assert_eq!(listed[0].revoked_at, None);

@@ -28,7 +28,7 @@ pub async fn audit_log(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let caller = api_caller(&headers, &env, &Method::GET, "/api/v1/admin/audit").await?;
-    crate::auth::operator(&caller)?;
+    let operator = caller.access().operator().ok_or(AppError::Forbidden)?;
     let db = crate::store(&env)?;
     let limit = match q.limit.as_deref() {
         None => 100,
@@ -46,7 +46,7 @@ pub async fn audit_log(
         before: None,
         limit,
     };
-    let entries: Vec<_> = store::audit::page(&db, &page)
+    let entries: Vec<_> = store::audit::page(&db, &operator, &page)
         .await?
         .into_iter()
         .map(|r| {
