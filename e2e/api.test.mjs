@@ -65,17 +65,32 @@ test('a wrong method on health is a 405 with Allow and the error body', async ()
 });
 
 test('the cron trigger runs the sweep, which reads D1 and records its summary in KV', async () => {
-  const before = await (await fetch(`${stack.url}/api/v1/health`)).json();
+  const asOperator = { headers: { authorization: `Bearer ${stack.settings.OPERATOR_TOKEN}` } };
+  const before = await (await fetch(`${stack.url}/api/v1/health`, asOperator)).json();
   assert.equal(before.last_sweep, null);
 
   const res = await fetch(`${stack.url}/__scheduled?cron=*+*+*+*+*`);
   assert.equal(res.status, 200);
 
-  const body = await (await fetch(`${stack.url}/api/v1/health`)).json();
+  const body = await (await fetch(`${stack.url}/api/v1/health`, asOperator)).json();
   // The seed has four appliances over two customers; one (utm3) went silent 3 hours ago.
   assert.equal(body.last_sweep.devices, 4);
   assert.equal(body.last_sweep.offline, 1);
   assert.match(body.last_sweep.at, /\+09:00$/);
+});
+
+test('health shows the fleet figures of the last sweep to the operator only', async () => {
+  await fetch(`${stack.url}/__scheduled?cron=*+*+*+*+*`);
+  for (const headers of [{}, { authorization: 'Bearer not-a-token' }]) {
+    const res = await fetch(`${stack.url}/api/v1/health`, { headers });
+    assert.equal(res.status, 200);
+    const body = await res.json();
+    assert.deepEqual(Object.keys(body).sort(), ['db', 'status', 'version'], JSON.stringify(body));
+  }
+  const operator = await fetch(`${stack.url}/api/v1/health`, {
+    headers: { authorization: `Bearer ${stack.settings.OPERATOR_TOKEN}` },
+  });
+  assert.equal((await operator.json()).last_sweep.devices, 4);
 });
 
 test('an unknown page is a 404 in Japanese, not an API error; strangers are sent to ログイン first', async () => {

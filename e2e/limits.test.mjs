@@ -83,7 +83,9 @@ test('the sweep deletes raw rows and rollups past 90 days in bounded chunks and 
   assert.equal(stack.sql('SELECT count(*) AS n FROM threats')[0].n, 0);
 
   // The health endpoint shows the last tick.
-  const health = await (await fetch(`${stack.url}/api/v1/health`)).json();
+  const health = await (await fetch(`${stack.url}/api/v1/health`, {
+    headers: { authorization: `Bearer ${stack.settings.OPERATOR_TOKEN}` },
+  })).json();
   assert.equal(health.last_sweep.deleted, 0);
 });
 

@@ -1,9 +1,11 @@
 //! `GET /api/v1/health`: whether this Worker can reach its database, for load balancers,
 //! uptime checks and the e2e tests. 200 with `"db": "ok"`, or 503 with
 //! `"db": "unavailable"` (and the api-v1 error envelope, so every non-2xx looks alike).
+//! The last cron sweep's summary (fleet size, appliances offline) is shown only to the
+//! operator's token: strangers get status, version and db.
 
 use axum::Extension;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use worker::Env;
@@ -16,14 +18,15 @@ struct Health {
     status: &'static str,
     version: &'static str,
     db: &'static str,
-    /// The last cron sweep's summary, if one has run.
-    last_sweep: Option<sweep::Summary>,
+    /// The last cron sweep's summary (`null` before the first), for the operator only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_sweep: Option<Option<sweep::Summary>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<ErrorBody>,
 }
 
 #[worker::send]
-pub async fn get(Extension(env): Extension<Env>) -> Response {
+pub async fn get(Extension(env): Extension<Env>, headers: HeaderMap) -> Response {
     let db_ok = match db_answers(&env).await {
         Ok(()) => true,
         Err(e) => {
@@ -31,10 +34,14 @@ pub async fn get(Extension(env): Extension<Env>) -> Response {
             false
         }
     };
-    let last_sweep = sweep::last(&env).await.unwrap_or_else(|e| {
-        worker::console_error!("health: reading the last sweep failed: {e}");
+    let last_sweep = if operator(&env, &headers).await {
+        Some(sweep::last(&env).await.unwrap_or_else(|e| {
+            worker::console_error!("health: reading the last sweep failed: {e}");
+            None
+        }))
+    } else {
         None
-    });
+    };
     let version = env!("CARGO_PKG_VERSION");
     if db_ok {
         let body = Health {
@@ -57,6 +64,17 @@ pub async fn get(Extension(env): Extension<Env>) -> Response {
     let mut response = (error.status(), axum::Json(body)).into_response();
     error.decorate(&mut response);
     response
+}
+
+/// Whether the request carries the operator's token (any other, or none, is a stranger:
+/// health always answers).
+async fn operator(env: &Env, headers: &HeaderMap) -> bool {
+    if headers.get(axum::http::header::AUTHORIZATION).is_none() {
+        return false;
+    }
+    crate::auth::api_caller(headers, env, &Method::GET, "/api/v1/health")
+        .await
+        .is_ok_and(|caller| caller.is_operator())
 }
 
 /// Whether the database answers with our schema (`store::health`).
