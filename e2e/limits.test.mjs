@@ -3,7 +3,10 @@
 // fired with an injected time, so "91 days later" takes no waiting.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack } from './stack.mjs';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { root, startStack } from './stack.mjs';
 import { newCustomer, enrolledDevice, sendReport, report, threat, usage, expectError } from './devices.mjs';
 
 let stack;
@@ -87,6 +90,43 @@ test('the sweep deletes raw rows and rollups past 90 days in bounded chunks and 
     headers: { authorization: `Bearer ${stack.settings.OPERATOR_TOKEN}` },
   })).json();
   assert.equal(health.last_sweep.deleted, 0);
+});
+
+/** GET `path` on `stack` with the given headers through node:http (fetch will not set Host). */
+function rawGet(stack, path, headers) {
+  return new Promise((resolve, reject) => {
+    const req = request(`${stack.url}${path}`, { headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('the development clock wants the operator token and a loopback host', async () => {
+  const later = `time=${Date.now() + 100 * DAY}`;
+  const operator = `Bearer ${stack.settings.OPERATOR_TOKEN}`;
+  for (const path of [`/__cron?${later}`, `/__clock?offset=${100 * DAY}`]) {
+    await expectError(await fetch(`${stack.url}${path}`), 401, 'unauthenticated');
+    const wrong = await fetch(`${stack.url}${path}`, { headers: { authorization: 'Bearer nope' } });
+    await expectError(wrong, 401, 'unauthenticated');
+    const elsewhere = await rawGet(stack, path, { host: 'mimamori.example', authorization: operator });
+    assert.equal(elsewhere.status, 404, `${path} from another host: ${elsewhere.body}`);
+  }
+  const res = await fetch(`${stack.url}/__clock?offset=0`, { headers: { authorization: operator } });
+  assert.equal(res.status, 200);
+});
+
+test('the shipped wrangler.toml cannot turn the development clock on', () => {
+  const toml = readFileSync(join(root, 'wrangler.toml'), 'utf8');
+  assert.ok(!/DEV_CRON_CLOCK/.test(toml), 'no DEV_CRON_CLOCK in wrangler.toml');
+  const example = readFileSync(join(root, '.dev.vars.example'), 'utf8');
+  const devOnly = example.indexOf('Local development only');
+  assert.ok(devOnly > 0 && example.indexOf('DEV_CRON_CLOCK=') > devOnly,
+    'the example keeps DEV_CRON_CLOCK under "Local development only"');
 });
 
 test('the time-travel cron and clock routes answer only where DEV_CRON_CLOCK is set', async () => {

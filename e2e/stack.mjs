@@ -119,6 +119,8 @@ export async function startStack({ migrate = true, seed = true, vars: extra = {}
   const settings = Object.fromEntries(readFileSync(vars, 'utf8').split('\n')
     .filter((l) => l.includes('=') && !l.startsWith('#'))
     .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  // The development clock's routes want the operator's token (and a loopback host).
+  const asOperator = () => ({ authorization: `Bearer ${settings.OPERATOR_TOKEN}` });
 
   return {
     url,
@@ -138,7 +140,7 @@ export async function startStack({ migrate = true, seed = true, vars: extra = {}
      * DEV_CRON_CLOCK route, and returns its summary.
      */
     async cron(time = new Date()) {
-      const res = await fetch(`${url}/__cron?time=${time.getTime()}`);
+      const res = await fetch(`${url}/__cron?time=${time.getTime()}`, { headers: asOperator() });
       if (!res.ok) throw new Error(`cron: HTTP ${res.status}: ${await res.text()}`);
       return res.json();
     },
@@ -147,7 +149,7 @@ export async function startStack({ migrate = true, seed = true, vars: extra = {}
      * the Worker's DEV_CRON_CLOCK route, and returns the clock's time (a Date).
      */
     async clock(offsetMs) {
-      const res = await fetch(`${url}/__clock?offset=${offsetMs}`);
+      const res = await fetch(`${url}/__clock?offset=${offsetMs}`, { headers: asOperator() });
       if (!res.ok) throw new Error(`clock: HTTP ${res.status}: ${await res.text()}`);
       return new Date((await res.json()).now);
     },

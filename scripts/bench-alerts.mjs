@@ -76,7 +76,8 @@ async function customer(stack, name, tag) {
 function cron(stack, time) {
   return new Promise((resolve) => {
     const t0 = now();
-    const req = request(`${stack.url}/__cron?time=${time.getTime()}`, (res) => {
+    const headers = { authorization: `Bearer ${stack.settings.OPERATOR_TOKEN}` };
+    const req = request(`${stack.url}/__cron?time=${time.getTime()}`, { headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d) => { body += d; });

@@ -185,6 +185,19 @@ impl Config {
     }
 }
 
+/// Whether `host` (a `Host` header: name, optional port) is this machine — `127.0.0.1`,
+/// `[::1]` or `localhost`. The development clock answers only there.
+pub fn loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "127.0.0.1" | "::1" | "localhost"
+    )
+}
+
 /// The setting `key` as a `T`; `default` when unset, or (with a warning) unparsable.
 fn value<T: std::str::FromStr + fmt::Display + Copy>(
     lookup: &impl Fn(&str) -> Option<String>,
@@ -273,6 +286,25 @@ mod tests {
         assert_eq!(c.mail.portal, "https://portal.example");
         assert_eq!(c.retention.chunk, 1);
         assert!(c.dev_clock);
+    }
+
+    #[test]
+    fn only_this_machine_is_a_loopback_host() {
+        let cases = [
+            ("127.0.0.1:8787", true),
+            ("127.0.0.1", true),
+            ("localhost:8787", true),
+            ("LOCALHOST", true),
+            ("[::1]:8787", true),
+            ("mimamori.example", false),
+            ("127.0.0.1.evil.example", false),
+            ("localhost.example:443", false),
+            ("10.0.0.1:8787", false),
+            ("", false),
+        ];
+        for (host, want) in cases {
+            assert_eq!(loopback_host(host), want, "{host}");
+        }
     }
 
     #[test]

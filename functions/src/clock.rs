@@ -1,8 +1,9 @@
 //! The time the sign-in handlers decide by: the wall clock, moved by a development-only
 //! offset so that end-to-end tests can step past a lockout instead of waiting 15
 //! minutes or editing the database. The offset lives in KV under `OFFSET_KEY` and is
-//! read, and settable (`GET /__clock?offset=<ms>`), only where `DEV_CRON_CLOCK` is `1`;
-//! elsewhere the route is a plain 404 and the clock is the wall clock.
+//! read only where `DEV_CRON_CLOCK` is `1`, and set (`GET /__clock?offset=<ms>`) under the
+//! development clock's guard (`devclock::allowed`: the setting, a loopback host, the
+//! operator's token); elsewhere the route is a plain 404 and the clock is the wall clock.
 
 use axum::Extension;
 use axum::extract::Query;
@@ -39,11 +40,10 @@ pub struct Offset {
 #[worker::send]
 pub async fn set(
     Extension(env): Extension<Env>,
+    headers: axum::http::HeaderMap,
     Query(q): Query<Offset>,
 ) -> Result<Response, AppError> {
-    if !crate::config::get(&env).dev_clock {
-        return Err(AppError::NotFound);
-    }
+    crate::devclock::allowed(&env, &headers, "/__clock").await?;
     let offset = q
         .offset
         .as_deref()
