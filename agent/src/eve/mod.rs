@@ -14,9 +14,10 @@ mod family;
 mod home;
 mod mapping;
 mod replay;
+mod skips;
 mod usage;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -28,13 +29,13 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use domain::report::{Event, Id, Report};
-use serde_json::Value;
 
 pub use self::batch::{Batch, MAX_BODY};
 pub use self::family::Families;
 pub use self::home::HomeNet;
 pub use self::mapping::{Clock, Mapped, Skip, is_threat_type, map_line, parse_timestamp};
 pub use self::replay::{Plan, Timeline, plan};
+pub use self::skips::{Skips, threat_named};
 pub use self::usage::{Observation, Usage};
 use crate::progress::{Counters, Line, Ui};
 use crate::send::{self, Backoff, Delivery, End};
@@ -292,67 +293,6 @@ pub fn replay_plan(file: &Path, now: DateTime<Utc>) -> anyhow::Result<Plan> {
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     plan(text.lines(), now)
         .with_context(|| format!("{} has no event line with a timestamp", file.display()))
-}
-
-/// What reading a file skipped: each reason counted, and every line that would have been
-/// a threat but was left out for its time, by event type and name: never dropped silently.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Skips {
-    pub reasons: BTreeMap<String, u64>,
-    pub left_out: BTreeMap<String, u64>,
-}
-
-impl Skips {
-    pub fn add(&mut self, why: &Skip, line: &str) {
-        if let Some(what) = why.for_its_time().then(|| threat_named(line)).flatten() {
-            *self.left_out.entry(what).or_default() += 1;
-        }
-        *self.reasons.entry(why.to_string()).or_default() += 1;
-    }
-
-    pub fn total(&self) -> u64 {
-        self.reasons.values().sum()
-    }
-
-    pub fn left_out_total(&self) -> u64 {
-        self.left_out.values().sum()
-    }
-}
-
-/// The reasons, one a line, then the threats left out.
-impl fmt::Display for Skips {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (why, n) in &self.reasons {
-            writeln!(f, "  {n:>6}  {why}")?;
-        }
-        if !self.left_out.is_empty() {
-            writeln!(
-                f,
-                "threats left out for their time: {}",
-                self.left_out_total()
-            )?;
-            for (what, n) in &self.left_out {
-                writeln!(f, "  {n:>6}  {what}")?;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// `alert: ET MALWARE …` for a line that maps to a threat: what the summary names when it
-/// leaves one out.
-pub fn threat_named(line: &str) -> Option<String> {
-    let v: Value = serde_json::from_str(line).ok()?;
-    let event_type = v.get("event_type")?.as_str()?;
-    if !is_threat_type(event_type) {
-        return None;
-    }
-    let name = match event_type {
-        "alert" => v.pointer("/alert/signature")?.as_str()?.to_owned(),
-        "anomaly" => v.pointer("/anomaly/event")?.as_str()?.to_owned(),
-        _ => v.pointer("/fileinfo/filename")?.as_str()?.to_owned(),
-    };
-    Some(format!("{event_type}: {name}"))
 }
 
 /// Turns batches into spooled reports.

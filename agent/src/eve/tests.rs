@@ -1,3 +1,4 @@
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use chrono::TimeDelta;
@@ -5,7 +6,7 @@ use domain::report::{
     Action, Direction, Function, Id, MAX_EVENTS, ThreatEvent, UsageKind, VendorSeverity,
     parse_report,
 };
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::usage::tests::obs;
 use super::*;
