@@ -43,6 +43,8 @@ pub mod retention;
 pub mod reviews;
 
 #[cfg(test)]
+pub(crate) mod sample;
+#[cfg(test)]
 pub(crate) mod testing;
 
 pub use access::{Access, Operator, Tenant};

@@ -4,7 +4,7 @@ use domain::access::Scope;
 use domain::admission::{Code, Standing};
 
 use super::*;
-use crate::reports::tests::{at, count};
+use crate::sample::{at, count};
 use crate::testing::{Fixture, block_on, fixture};
 use crate::{Access, access};
 

@@ -4,7 +4,7 @@ use domain::access::Scope;
 use domain::severity::Severity;
 
 use super::*;
-use crate::reports::tests::{EARLIER_TIME, NOW_TIME, beacon, reporter, send};
+use crate::sample::{EARLIER_TIME, NOW_TIME, beacon, reporter, send};
 use crate::testing::{block_on, fixture};
 
 #[test]

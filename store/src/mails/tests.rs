@@ -1,7 +1,7 @@
 //! The send queue: attempts recorded, retries due, nothing sent twice.
 
 use super::*;
-use crate::reports::tests::{at, count};
+use crate::sample::{at, count};
 use crate::testing::{block_on, fixture};
 
 fn outgoing(id: &str, customer: &str) -> Outgoing {

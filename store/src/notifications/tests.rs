@@ -6,7 +6,7 @@ use domain::outbox::mail_day_start;
 use super::*;
 use crate::cron;
 use crate::incidents;
-use crate::reports::tests::{EARLIER_TIME, NOW_TIME, at, beacon, count, reporter, scan, send};
+use crate::sample::{EARLIER_TIME, NOW_TIME, at, beacon, count, reporter, scan, send};
 use crate::testing::{block_on, fixture};
 
 #[test]

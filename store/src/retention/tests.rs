@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use domain::retention::cutoffs;
 
 use super::*;
-use crate::reports::tests::{at, count};
+use crate::sample::{at, count};
 use crate::testing::{block_on, fixture};
 
 fn insert_threats(f: &crate::testing::Fixture, n: usize, last_at: i64) {
