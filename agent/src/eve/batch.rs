@@ -48,3 +48,58 @@ impl Batch {
         self.since.map_or(Duration::ZERO, |t| t.elapsed())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use domain::report::{Id, Report};
+    use serde_json::json;
+
+    use super::*;
+    use crate::eve::Usage;
+    use crate::eve::tests::{alert_line, at, now, threat_of};
+    use crate::eve::usage::tests::obs;
+
+    #[test]
+    fn a_batch_holds_at_most_a_thousand_events() {
+        let mut batch = Batch::default();
+        let mut usage = Usage::default();
+        let now = at("2026-11-25T10:30:00+09:00");
+        for i in 0..1001u32 {
+            let ip = format!("10.0.{}.{}", i / 250, i % 250);
+            usage.add(obs("2026-11-25T09:10:00+09:00", &ip, "sns", 1));
+        }
+        let mut full = Vec::new();
+        for u in usage.close_all(now) {
+            full.extend(batch.push(Event::Usage(u)));
+        }
+        assert_eq!(full.len(), 1);
+        assert_eq!(full[0].len(), MAX_EVENTS);
+        assert_eq!(batch.take().len(), 1);
+    }
+
+    #[test]
+    fn a_batch_stays_under_the_body_limit() {
+        let mut batch = Batch::default();
+        let big = threat_of(&alert_line(
+            json!({"http": {"url": format!("/{}", "a".repeat(2000))}}),
+        ));
+        let mut reports = Vec::new();
+        for _ in 0..800 {
+            reports.extend(batch.push(Event::Threat(big.clone())));
+        }
+        reports.push(batch.take());
+        assert!(reports.len() > 1);
+        for events in reports {
+            let body = serde_json::to_vec(&Report {
+                report_id: Id::parse("r-1").unwrap(),
+                sent_at: now(),
+                firmware: Some("x".repeat(64)),
+                definitions: Some("x".repeat(64)),
+                clients: Some(u32::MAX),
+                events,
+            })
+            .unwrap();
+            assert!(body.len() <= MAX_BODY, "{} bytes", body.len());
+        }
+    }
+}

@@ -69,3 +69,36 @@ pub fn threat_named(line: &str) -> Option<String> {
     };
     Some(format!("{event_type}: {name}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::eve::tests::{alert_line, fileinfo_line};
+
+    #[test]
+    fn a_threat_left_out_for_its_time_is_named() {
+        let v = alert_line(json!({}));
+        assert_eq!(
+            threat_named(&v.to_string()).as_deref(),
+            Some("alert: ET MALWARE Win32/Emotet CnC Beacon")
+        );
+        let file = fileinfo_line("a.exe", false);
+        assert_eq!(
+            threat_named(&file.to_string()).as_deref(),
+            Some("fileinfo: /d/a.exe")
+        );
+        assert_eq!(threat_named(r#"{"event_type":"flow"}"#), None);
+        assert!(Skip::TooOld.for_its_time() && !Skip::NotJson.for_its_time());
+        let mut skips = Skips::default();
+        skips.add(&Skip::TooOld, &v.to_string());
+        skips.add(&Skip::Ignored("flow".into()), r#"{"event_type":"flow"}"#);
+        assert_eq!((skips.total(), skips.left_out_total()), (2, 1));
+        assert!(
+            skips
+                .to_string()
+                .contains("threats left out for their time: 1")
+        );
+    }
+}

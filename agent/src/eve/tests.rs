@@ -3,20 +3,18 @@ use std::net::IpAddr;
 
 use chrono::TimeDelta;
 use domain::report::{
-    Action, Direction, Function, Id, MAX_EVENTS, ThreatEvent, UsageKind, VendorSeverity,
-    parse_report,
+    Action, Direction, Function, Id, ThreatEvent, UsageKind, VendorSeverity, parse_report,
 };
 use serde_json::{Value, json};
 
-use super::usage::tests::obs;
 use super::*;
 
-fn at(s: &str) -> DateTime<Utc> {
+pub(super) fn at(s: &str) -> DateTime<Utc> {
     parse_timestamp(s).unwrap()
 }
 
 /// Lines are read shortly after they were logged.
-fn now() -> DateTime<Utc> {
+pub(super) fn now() -> DateTime<Utc> {
     at("2026-11-25T10:06:00+09:00")
 }
 
@@ -32,7 +30,7 @@ fn map(line: &str) -> Mapped {
     )
 }
 
-fn alert_line(overrides: Value) -> Value {
+pub(super) fn alert_line(overrides: Value) -> Value {
     let mut v = json!({
         "timestamp": "2026-11-25T09:59:31.123456+0900",
         "flow_id": 1_587_312_900_441_200_u64,
@@ -64,7 +62,7 @@ fn merge(v: &mut Value, overrides: Value) {
 }
 
 #[track_caller]
-fn threat_of(v: &Value) -> ThreatEvent {
+pub(super) fn threat_of(v: &Value) -> ThreatEvent {
     match map(&v.to_string()) {
         Mapped::Threat(t) => *t,
         other => panic!("expected a threat, got {other:?}"),
@@ -175,7 +173,7 @@ fn an_anomaly_is_an_informational_ips_event() {
     assert_eq!(t.direction, Direction::Inbound);
 }
 
-fn fileinfo_line(filename: &str, stored: bool) -> Value {
+pub(super) fn fileinfo_line(filename: &str, stored: bool) -> Value {
     json!({"timestamp": "2026-11-25T09:46:13.5+0900", "event_type": "fileinfo",
         "src_ip": "198.51.100.77", "src_port": 80, "dest_ip": "192.168.1.23", "dest_port": 50233,
         "proto": "TCP", "http": {"hostname": "files.example", "url": format!("/d/{filename}")},
@@ -282,31 +280,6 @@ fn replay_lands_the_newest_event_of_the_sample_within_the_last_hour() {
     let newest = *times.iter().max().unwrap();
     assert!(newest <= now && now - newest < TimeDelta::hours(1));
     assert!(times.iter().all(|t| *t > now - TimeDelta::minutes(90)));
-}
-
-#[test]
-fn a_threat_left_out_for_its_time_is_named() {
-    let v = alert_line(json!({}));
-    assert_eq!(
-        threat_named(&v.to_string()).as_deref(),
-        Some("alert: ET MALWARE Win32/Emotet CnC Beacon")
-    );
-    let file = fileinfo_line("a.exe", false);
-    assert_eq!(
-        threat_named(&file.to_string()).as_deref(),
-        Some("fileinfo: /d/a.exe")
-    );
-    assert_eq!(threat_named(r#"{"event_type":"flow"}"#), None);
-    assert!(Skip::TooOld.for_its_time() && !Skip::NotJson.for_its_time());
-    let mut skips = Skips::default();
-    skips.add(&Skip::TooOld, &v.to_string());
-    skips.add(&Skip::Ignored("flow".into()), r#"{"event_type":"flow"}"#);
-    assert_eq!((skips.total(), skips.left_out_total()), (2, 1));
-    assert!(
-        skips
-            .to_string()
-            .contains("threats left out for their time: 1")
-    );
 }
 
 #[test]
@@ -461,50 +434,6 @@ fn dns_answers_and_lookups_of_websites_are_not_usage() {
     assert_eq!(skipped(&site), Skip::DnsNotAnApplication);
     let no_sni = usage_line("tls", json!({"tls": {"version": "TLS 1.3"}}));
     assert_eq!(skipped(&no_sni), Skip::MissingField("tls.sni"));
-}
-
-#[test]
-fn a_batch_holds_at_most_a_thousand_events() {
-    let mut batch = Batch::default();
-    let mut usage = Usage::default();
-    let now = at("2026-11-25T10:30:00+09:00");
-    for i in 0..1001u32 {
-        let ip = format!("10.0.{}.{}", i / 250, i % 250);
-        usage.add(obs("2026-11-25T09:10:00+09:00", &ip, "sns", 1));
-    }
-    let mut full = Vec::new();
-    for u in usage.close_all(now) {
-        full.extend(batch.push(Event::Usage(u)));
-    }
-    assert_eq!(full.len(), 1);
-    assert_eq!(full[0].len(), MAX_EVENTS);
-    assert_eq!(batch.take().len(), 1);
-}
-
-#[test]
-fn a_batch_stays_under_the_body_limit() {
-    let mut batch = Batch::default();
-    let big = threat_of(&alert_line(
-        json!({"http": {"url": format!("/{}", "a".repeat(2000))}}),
-    ));
-    let mut reports = Vec::new();
-    for _ in 0..800 {
-        reports.extend(batch.push(Event::Threat(big.clone())));
-    }
-    reports.push(batch.take());
-    assert!(reports.len() > 1);
-    for events in reports {
-        let body = serde_json::to_vec(&Report {
-            report_id: Id::parse("r-1").unwrap(),
-            sent_at: now(),
-            firmware: Some("x".repeat(64)),
-            definitions: Some("x".repeat(64)),
-            clients: Some(u32::MAX),
-            events,
-        })
-        .unwrap();
-        assert!(body.len() <= MAX_BODY, "{} bytes", body.len());
-    }
 }
 
 /// The sample file as a whole: what is forwarded, what is skipped and why, and that
