@@ -27,6 +27,21 @@ struct Reset {
     now: DateTime<Utc>,
 }
 
+impl Reset {
+    /// The audit entry of this reset: the account, who asked, from where.
+    fn entry(&self, event: AuditEvent, detail: Option<String>) -> Entry<'_> {
+        Entry {
+            account_id: Some(self.account.id()),
+            login_id: Some(&self.account.row().login_id),
+            scope: Some(self.account.scope()),
+            token_id: Some(&self.caller.token_id),
+            origin: Some(&self.caller.origin),
+            detail,
+            ..Entry::of(event)
+        }
+    }
+}
+
 /// Authenticates a reset (`what`: its route) and finds the account if the caller may
 /// manage it.
 async fn reset(
@@ -56,31 +71,19 @@ pub async fn reset_password(
     Path(account_id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let Reset {
-        caller,
-        db,
-        account,
-        now,
-    } = reset(
+    let r = reset(
         &env,
         &headers,
         &account_id,
         "/api/v1/admin/accounts/{id}/reset-password",
     )
     .await?;
+    let (db, account, now) = (&r.db, &r.account, r.now);
     let t = temporary(Some(account.row().login_id.clone()), now)?;
-    let entry = |event, detail: String| Entry {
-        account_id: Some(&account_id),
-        login_id: Some(&account.row().login_id),
-        scope: Some(account.scope()),
-        token_id: Some(&caller.token_id),
-        origin: Some(&caller.origin),
-        detail: Some(detail),
-        ..Entry::of(event)
-    };
+    let entry = |event, detail: String| r.entry(event, Some(detail));
     let detail = format!("仮パスワードを {} へ送信", account.row().email);
     db.batch(vec![
-        store::managed::set_temporary_password(&account, &t.hash, t.expires),
+        store::managed::set_temporary_password(account, &t.hash, t.expires),
         store::sessions::revoke_all(&account_id, now),
         insert(&entry(AuditEvent::PasswordReset, detail), now),
     ])
@@ -93,7 +96,7 @@ pub async fn reset_password(
         // permanent.
         let detail = format!("メールが受け付けられず、元のパスワードに戻した: {e}");
         db.batch(vec![
-            store::managed::restore_password(&account),
+            store::managed::restore_password(account),
             insert(&entry(AuditEvent::PasswordResetFailed, detail), now),
         ])
         .await?;
@@ -110,29 +113,16 @@ pub async fn reset_second_factor(
     Path(account_id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let Reset {
-        caller,
-        db,
-        account,
-        now,
-    } = reset(
+    let r = reset(
         &env,
         &headers,
         &account_id,
         "/api/v1/admin/accounts/{id}/reset-second-factor",
     )
     .await?;
-    let mut batch = store::managed::reset_second_factor(&account);
-    batch.push(store::sessions::revoke_all(&account_id, now));
-    let entry = Entry {
-        account_id: Some(&account_id),
-        login_id: Some(&account.row().login_id),
-        scope: Some(account.scope()),
-        token_id: Some(&caller.token_id),
-        origin: Some(&caller.origin),
-        ..Entry::of(AuditEvent::SecondFactorReset)
-    };
-    batch.push(insert(&entry, now));
-    db.batch(batch).await?;
+    let mut batch = store::managed::reset_second_factor(&r.account);
+    batch.push(store::sessions::revoke_all(&account_id, r.now));
+    batch.push(insert(&r.entry(AuditEvent::SecondFactorReset, None), r.now));
+    r.db.batch(batch).await?;
     Ok(axum::Json(json!({ "account_id": account_id })).into_response())
 }
