@@ -23,8 +23,8 @@ function admin(path, body) {
   });
 }
 
-async function issueCode(deviceId, name = 'utm1') {
-  const res = await admin(`/api/v1/admin/customers/${customerId}/devices`, { device_id: deviceId, name });
+async function issueCode(deviceId, name = 'utm1', customer = customerId) {
+  const res = await admin(`/api/v1/admin/customers/${customer}/devices`, { device_id: deviceId, name });
   assert.equal(res.status, 201);
   return (await res.json()).enrollment_code;
 }
@@ -95,4 +95,31 @@ test('an enroll body that breaks the rules is 400 with the field, or 415 when no
   assert.equal((await res.json()).error.path, '$.device_id');
   const form = await fetch(`${stack.url}/api/v1/device/enroll`, { method: 'POST', body: 'device_id=x' });
   await expectError(form, 415, 'unsupported_media_type');
+});
+
+test('a new code voids the earlier unused codes of that device id, and the live token stays', async () => {
+  const created = await admin('/api/v1/admin/customers', {
+    name: '株式会社さいはっこう', service_start: '2026-12-01', alert_recipients: ['it@example.jp'],
+  });
+  const customer = (await created.json()).customer_id;
+  const issueCode_ = (id) => issueCode(id, 'utm1', customer);
+  const slip = await issueCode_('0a00000000f1');
+  const live = await enroll({ device_id: '0a00000000f1', enrollment_code: slip });
+  assert.equal(live.status, 201);
+  const { device_token } = await live.json();
+  const old = await issueCode_('0a00000000f1');
+  const current = await issueCode_('0a00000000f1');
+  // The earlier, never used code is void: it neither enrolls nor revokes the live token.
+  await expectError(await enroll({ device_id: '0a00000000f1', enrollment_code: old }), 401, 'unauthenticated');
+  assert.deepEqual(
+    stack.sql("SELECT count(*) AS n FROM device_tokens WHERE device_id = '0a00000000f1' AND revoked_at IS NULL"),
+    [{ n: 1 }]);
+  const heartbeat = await fetch(`${stack.url}/api/v1/device/reports`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${device_token}` },
+    body: JSON.stringify({ report_id: 'r-void-1', sent_at: new Date().toISOString(), events: [] }),
+  });
+  assert.equal(heartbeat.status, 202, 'the live appliance still reports');
+  // The newest code enrolls the replacement.
+  assert.equal((await enroll({ device_id: '0a00000000f1', enrollment_code: current })).status, 201);
 });

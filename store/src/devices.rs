@@ -146,7 +146,8 @@ struct OwnerRow {
 }
 
 /// Registers `device` under `tenant` with `name` and issues `code`. Registering the same
-/// id again for the same customer (a replacement appliance) renames it.
+/// id again for the same customer (a replacement appliance) renames it and voids every
+/// earlier code of that id not yet used.
 pub async fn register(
     db: &Db,
     tenant: &Tenant,
@@ -180,6 +181,12 @@ pub async fn register(
                  WHERE devices.customer_id = excluded.customer_id",
             ))
             .bind("name", name),
+            // A new code voids every earlier unused one of the device id: a code printed
+            // on an old slip must not enroll (and revoke the live appliance's token).
+            bind(Query::new(
+                "DELETE FROM enrollment_codes WHERE device_id = :device AND used_at IS NULL \
+                 AND EXISTS (SELECT 1 FROM devices WHERE id = :device AND customer_id = :customer)",
+            )),
             bind(Query::new(
                 "INSERT INTO enrollment_codes (code_hash, device_id, expires_at, created_at) \
                  SELECT :code, :device, :expires, :now \
@@ -189,7 +196,7 @@ pub async fn register(
             .bind("expires", code.expires_at),
         ])
         .await?;
-    Ok(match results.get(1) {
+    Ok(match results.get(2) {
         Some(1) => Registered::Issued,
         _ => Registered::Taken,
     })

@@ -129,6 +129,55 @@ fn registering_another_customers_device_id_is_refused_and_issues_no_code() {
 }
 
 #[test]
+fn a_new_code_voids_the_earlier_unused_codes_of_that_device_only() {
+    let f = fixture();
+    let now = at("2026-12-02T00:00:00Z");
+    let a1 = tenant(&f, "c-a1");
+    let device = id("d0000000a001");
+    let code = |hash| NewCode {
+        code_hash: hash,
+        expires_at: now + chrono::TimeDelta::days(30),
+    };
+    for hash in ["slip-1", "slip-2"] {
+        let issued = block_on(register(&f.db, &a1, &device, "本社", &code(hash), now));
+        assert_eq!(issued.expect("runs"), Registered::Issued);
+    }
+    assert!(
+        block_on(enrollment_code(&f.db, "slip-1", &device))
+            .expect("reads")
+            .is_none()
+    );
+    assert!(
+        block_on(enrollment_code(&f.db, "slip-2", &device))
+            .expect("reads")
+            .is_some()
+    );
+    // Another appliance's code and a used code of this one stay.
+    let branch = id("0e0000000009");
+    block_on(register(
+        &f.db,
+        &a1,
+        &branch,
+        "支店",
+        &code("branch-1"),
+        now,
+    ))
+    .expect("runs");
+    let details = Details::default();
+    assert!(block_on(enroll(&f.db, "slip-2", "h-1", &device, &details, now)).expect("runs"));
+    block_on(register(&f.db, &a1, &device, "本社", &code("slip-3"), now)).expect("runs");
+    let (used, _) = block_on(enrollment_code(&f.db, "slip-2", &device))
+        .expect("reads")
+        .expect("the used code is kept");
+    assert!(used.used);
+    assert!(
+        block_on(enrollment_code(&f.db, "branch-1", &branch))
+            .expect("reads")
+            .is_some()
+    );
+}
+
+#[test]
 fn an_enrollment_code_is_read_for_its_own_device_only() {
     let f = fixture();
     let a1 = tenant(&f, "c-a1");
