@@ -11,6 +11,7 @@ use chrono::{NaiveTime, TimeDelta};
 use crate::downtime::Policy;
 use crate::ratelimit::Limit;
 use crate::retention;
+use crate::window::Window;
 
 /// A secret setting. It is never printed: `Debug` shows `[redacted]`.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -82,9 +83,23 @@ pub struct Sms {
     pub from: String,
 }
 
+/// Fixed-window limits (`domain::window`), each counted before the request is judged.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rates {
+    /// `ENROLL_PER_DEVICE_PER_HOUR`: enrollment attempts naming one device id.
+    pub enroll_device: Window,
+    /// `ENROLL_PER_ADDRESS_PER_HOUR`: enrollment attempts from one address.
+    pub enroll_address: Window,
+    /// `ADMIN_API_PER_MIN`: operator and reseller API requests per token.
+    pub api: Window,
+    /// `ACCOUNTS_ISSUED_PER_HOUR`: accounts issued per token (each mails an address).
+    pub accounts: Window,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub ingest: Ingest,
+    pub rates: Rates,
     pub retention: Retention,
     pub alerts: Alerts,
     /// `OFFLINE_AFTER_MIN`, `OFFLINE_DAILY_AT`: when an appliance is down and when the
@@ -131,6 +146,13 @@ impl Config {
             batch_window: TimeDelta::seconds(number("ALERT_BATCH_WINDOW_S", 300).max(0)),
             incident_window: TimeDelta::minutes(number("INCIDENT_WINDOW_MIN", 60).max(1)),
         };
+        let hourly = TimeDelta::hours(1);
+        let rates = Rates {
+            enroll_device: Window::new(number("ENROLL_PER_DEVICE_PER_HOUR", 10), hourly),
+            enroll_address: Window::new(number("ENROLL_PER_ADDRESS_PER_HOUR", 120), hourly),
+            api: Window::new(number("ADMIN_API_PER_MIN", 300), TimeDelta::minutes(1)),
+            accounts: Window::new(number("ACCOUNTS_ISSUED_PER_HOUR", 100), hourly),
+        };
         let offline_after = TimeDelta::minutes(number("OFFLINE_AFTER_MIN", 5).max(1));
         let policy = Policy::default();
         let daily_at = match lookup("OFFLINE_DAILY_AT") {
@@ -151,6 +173,7 @@ impl Config {
         });
         let config = Config {
             ingest: Ingest { limit },
+            rates,
             retention,
             alerts,
             downtime: Policy {
@@ -175,13 +198,56 @@ impl Config {
             totp_seal_key: Secret::new(text("TOTP_SEAL_KEY")),
             dev_clock: text("DEV_CRON_CLOCK").trim() == "1",
         };
-        if config.session_secret.at_least(SESSION_SECRET_MIN).is_none() {
-            warnings.push("SESSION_SECRET is missing or shorter than 32 bytes".into());
-        }
-        if config.totp_seal_key.at_least(TOTP_SEAL_KEY_MIN).is_none() {
-            warnings.push("TOTP_SEAL_KEY is missing or shorter than 16 characters".into());
-        }
         (config, warnings)
+    }
+}
+
+/// A required setting that is missing or unusable: what depends on it (signing in, the
+/// authenticator app, mail) cannot work until it is fixed. The Worker checks once per
+/// isolate and names the key in its log, in `/api/v1/health` and on the portal's pages,
+/// instead of answering each request with "try again later".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub key: &'static str,
+    pub problem: &'static str,
+}
+
+impl Config {
+    /// Every required setting that is missing or unusable, in a fixed order.
+    pub fn problems(&self) -> Vec<Problem> {
+        let url = |u: &str| u.starts_with("http://") || u.starts_with("https://");
+        let checks = [
+            (
+                "SESSION_SECRET",
+                self.session_secret.at_least(SESSION_SECRET_MIN).is_some(),
+                "missing or shorter than 32 bytes: nobody can sign in",
+            ),
+            (
+                "TOTP_SEAL_KEY",
+                self.totp_seal_key.at_least(TOTP_SEAL_KEY_MIN).is_some(),
+                "missing or shorter than 16 characters: authenticator apps cannot be used",
+            ),
+            (
+                "MAIL_API_URL",
+                url(&self.mail.url),
+                "missing or not an http(s) URL: no mail can be sent",
+            ),
+            (
+                "MAIL_FROM",
+                !self.mail.from.trim().is_empty(),
+                "missing: no mail can be sent",
+            ),
+            (
+                "PUBLIC_URL",
+                url(&self.mail.portal),
+                "missing or not an http(s) URL: mails cannot link to the portal",
+            ),
+        ];
+        checks
+            .into_iter()
+            .filter(|(_, ok, _)| !ok)
+            .map(|(key, _, problem)| Problem { key, problem })
+            .collect()
     }
 }
 
@@ -244,7 +310,18 @@ mod tests {
         );
         assert!(!c.dev_clock);
         assert!(c.operator_token.is_empty());
-        assert_eq!(warnings.len(), 2, "{warnings:?}"); // the two missing keys
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let missing: Vec<_> = c.problems().into_iter().map(|p| p.key).collect();
+        assert_eq!(
+            missing,
+            [
+                "SESSION_SECRET",
+                "TOTP_SEAL_KEY",
+                "MAIL_API_URL",
+                "MAIL_FROM",
+                "PUBLIC_URL"
+            ]
+        );
     }
 
     #[test]
@@ -286,6 +363,40 @@ mod tests {
         assert_eq!(c.mail.portal, "https://portal.example");
         assert_eq!(c.retention.chunk, 1);
         assert!(c.dev_clock);
+    }
+
+    #[test]
+    fn rate_windows_have_defaults_and_never_turn_off() {
+        let (c, _) = parse(&[]);
+        assert_eq!(
+            (c.rates.api.max, c.rates.api.per),
+            (300, TimeDelta::minutes(1))
+        );
+        assert_eq!(c.rates.accounts.max, 100);
+        assert_eq!(c.rates.enroll_device.max, 10);
+        assert_eq!(c.rates.enroll_address.max, 120);
+        let (c, warnings) = parse(&[
+            ("ADMIN_API_PER_MIN", "0"),
+            ("ENROLL_PER_DEVICE_PER_HOUR", "x"),
+        ]);
+        assert_eq!(c.rates.api.max, 1);
+        assert_eq!(c.rates.enroll_device.max, 10);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+    }
+
+    #[test]
+    fn a_full_configuration_has_no_problems() {
+        let (c, _) = parse(&[
+            ("SESSION_SECRET", "s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t"),
+            ("TOTP_SEAL_KEY", "seal-seal-seal-seal"),
+            ("MAIL_API_URL", "http://127.0.0.1:8025"),
+            ("MAIL_FROM", "見守り <noreply@mimamori.example>"),
+            ("PUBLIC_URL", "https://portal.example"),
+        ]);
+        assert_eq!(c.problems(), []);
+        let (c, _) = parse(&[("SESSION_SECRET", "short"), ("MAIL_API_URL", "sink:8025")]);
+        let keys: Vec<_> = c.problems().into_iter().map(|p| p.key).collect();
+        assert!(keys.contains(&"SESSION_SECRET") && keys.contains(&"MAIL_API_URL"));
     }
 
     #[test]

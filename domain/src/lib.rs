@@ -30,3 +30,4 @@ pub mod session;
 pub mod severity;
 pub mod signin;
 pub mod totp;
+pub mod window;

@@ -33,8 +33,9 @@ pub fn bearer(headers: &HeaderMap) -> Result<&str, AppError> {
         .ok_or(AppError::Unauthenticated)
 }
 
-/// Authenticates the request and records the use of its token (`what`: the method and
-/// route, for the audit log).
+/// Authenticates the request, counts it against the token's rate (`ADMIN_API_PER_MIN`,
+/// 429 over it) and records the use of its token (`what`: the method and route, for the
+/// audit log).
 pub async fn api_caller(
     headers: &HeaderMap,
     env: &Env,
@@ -54,6 +55,9 @@ pub async fn api_caller(
             .await?
             .ok_or(AppError::Unauthenticated)?
     };
+    // Over the token's rate: 429, and not written to the audit log (a flood of refused
+    // requests must not fill it).
+    crate::rate::per_token(&db, config.rates.api, "api", &caller.token_id, Utc::now()).await?;
     store::tokens::record_use(&db, &caller, format!("{method} {what}"), Utc::now()).await?;
     Ok(caller)
 }

@@ -29,7 +29,8 @@ impl From<Refusal> for AppError {
 }
 
 /// `POST /api/v1/device/enroll` → 201 `{"device_token", "report_interval_s"}`.
-/// A wrong, used or expired code, or one issued for another device id, is 401.
+/// A wrong, used or expired code, or one issued for another device id, is 401. Attempts
+/// are counted per device id and per address first (`rate::enroll`, 429 over either).
 #[worker::send]
 pub async fn enroll(
     Extension(env): Extension<Env>,
@@ -41,6 +42,9 @@ pub async fn enroll(
     let db = crate::store(&env)?;
     let code_hash = sha256_hex(&enrollment::normalize(&request.code));
     let now = Utc::now();
+    let address = crate::web::origin(&headers).ip;
+    let rates = crate::config::get(&env).rates;
+    crate::rate::enroll(&db, &rates, &request.device_id, address.as_deref(), now).await?;
     let (code, standing) = store::devices::enrollment_code(&db, &code_hash, &request.device_id)
         .await?
         .ok_or(AppError::Unauthenticated)?;

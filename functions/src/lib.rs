@@ -31,6 +31,7 @@ mod error;
 mod health;
 mod mail_api;
 mod notify;
+mod rate;
 mod reports;
 mod review;
 mod secret;
@@ -102,6 +103,10 @@ async fn answer(
             .layer(axum::Extension(ctx))
             .call(req)
             .await?;
+        web::secure(&mut response, None);
+        return Ok(response);
+    }
+    if let Some(mut response) = web::misconfigured(&env) {
         web::secure(&mut response, None);
         return Ok(response);
     }

@@ -30,7 +30,7 @@ pub struct Summary {
     /// Appliance notices (down, still down, recovered) queued in this tick.
     #[serde(default)]
     pub appliance_notices: usize,
-    /// Session, code and throttle rows cleared or deleted (see `session::cleanup`).
+    /// Session, code, throttle and rate-counter rows cleared or deleted.
     #[serde(default)]
     pub identity_cleaned: usize,
 }
@@ -53,7 +53,8 @@ pub async fn sweep(env: &Env, now: DateTime<Utc>) -> Result<Summary, AppError> {
         deleted,
         appliance_notices: downtime::sweep(env, &cron, now).await?,
         mails_sent: notify::run(env, &cron, now).await?,
-        identity_cleaned: store::sessions::cleanup(&db, now).await?,
+        identity_cleaned: store::sessions::cleanup(&db, now).await?
+            + store::rates::sweep(&db, now).await?,
     };
     keep(env, &summary).await?;
     Ok(summary)

@@ -17,6 +17,7 @@ mod backend;
 mod db;
 pub mod directory;
 mod error;
+pub mod rates;
 pub mod sessions;
 pub mod time;
 pub mod tokens;

@@ -116,6 +116,9 @@ async fn create(
             customer.name().to_owned()
         }
     };
+    // Each account mails an address: a tighter limit per token than the API's.
+    let accounts = crate::config::get(env).rates.accounts;
+    crate::rate::per_token(&db, accounts, "accounts", &caller.token_id, Utc::now()).await?;
     issue(env, &db, &caller, owner, &to_whom, email).await
 }
 
