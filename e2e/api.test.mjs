@@ -85,7 +85,7 @@ test('health shows the fleet figures of the last sweep to the operator only', as
     const res = await fetch(`${stack.url}/api/v1/health`, { headers });
     assert.equal(res.status, 200);
     const body = await res.json();
-    assert.deepEqual(Object.keys(body).sort(), ['db', 'status', 'version'], JSON.stringify(body));
+    assert.deepEqual(Object.keys(body).sort(), ['config', 'db', 'status', 'version'], JSON.stringify(body));
   }
   const operator = await fetch(`${stack.url}/api/v1/health`, {
     headers: { authorization: `Bearer ${stack.settings.OPERATOR_TOKEN}` },

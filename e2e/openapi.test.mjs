@@ -428,6 +428,7 @@ test('every operation in the document is a route the server knows', async () => 
 test('health answers 200 as documented', async () => {
   const body = await conforms(await call('GET', '/api/v1/health'), 'GET', '/api/v1/health', 200);
   assert.equal(body.status, 'ok');
+  assert.equal(body.config, 'ok', 'every required setting is usable');
 });
 
 test('health answers 503 as documented when the database has no schema', async () => {

@@ -227,7 +227,7 @@ pub fn parse_new_account(body: &[u8]) -> Result<Email, BodyError> {
 pub fn parse_new_reseller(body: &[u8]) -> Result<String, BodyError> {
     let value = json_body(body)?;
     let obj = Obj::new("$", &value)?;
-    Ok(obj.text("name", 100)?)
+    Ok(obj.label("name", 100)?)
 }
 
 /// An API token to issue: for the operator, or for one reseller.
@@ -241,7 +241,7 @@ pub struct NewToken {
 pub fn parse_new_token(body: &[u8]) -> Result<NewToken, BodyError> {
     let value = json_body(body)?;
     let obj = Obj::new("$", &value)?;
-    let name = obj.text("name", 100)?;
+    let name = obj.label("name", 100)?;
     let reseller_id = match obj.str("scope")? {
         "operator" => {
             if obj.get("reseller_id").is_some_and(|v| !v.is_null()) {

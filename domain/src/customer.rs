@@ -98,7 +98,7 @@ pub fn parse_new_customer(body: &[u8]) -> Result<NewCustomer, BodyError> {
         alert_recipients.push(email);
     }
     Ok(NewCustomer {
-        name: obj.text("name", 100)?,
+        name: obj.label("name", 100)?,
         reseller_id: match obj.opt_str("reseller_id")? {
             None => None,
             Some(_) => Some(obj.parsed("reseller_id", Id::parse)?),
@@ -114,7 +114,7 @@ pub fn parse_new_device(body: &[u8]) -> Result<NewDevice, BodyError> {
     let obj = Obj::new("$", &value)?;
     Ok(NewDevice {
         device_id: obj.parsed("device_id", DeviceId::parse_field)?,
-        name: obj.text("name", 64)?,
+        name: obj.label("name", 64)?,
     })
 }
 

@@ -26,8 +26,8 @@ pub fn parse_enroll(body: &[u8]) -> Result<Enroll, BodyError> {
     Ok(Enroll {
         device_id: obj.parsed("device_id", DeviceId::parse_field)?,
         code: obj.text("enrollment_code", 64)?,
-        model: obj.opt_text("model", 64)?,
-        firmware: obj.opt_text("firmware", 64)?,
+        model: obj.opt_label("model", 64)?,
+        firmware: obj.opt_label("firmware", 64)?,
     })
 }
 

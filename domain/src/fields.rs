@@ -27,6 +27,12 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// The characters that reorder text around them (Unicode's bidirectional marks, embeddings,
+/// overrides and isolates).
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 /// A JSON object and where it sits in the document, for error paths.
 pub(crate) struct Obj<'a> {
     path: String,
@@ -98,15 +104,32 @@ impl<'a> Obj<'a> {
         Ok(s.to_owned())
     }
 
-    pub(crate) fn opt_text(
+    /// Text a person typed for others to read (a company, appliance or token name): as
+    /// `text`, and without bidirectional formatting characters, which make a name in a
+    /// mail or the console read differently from what it is.
+    pub(crate) fn label(&self, key: &str, max_chars: usize) -> Result<String, FieldError> {
+        let s = self.text(key, max_chars)?;
+        if s.chars().any(is_bidi_control) {
+            return Err(self.invalid(key, "must not contain bidirectional formatting characters"));
+        }
+        Ok(s)
+    }
+
+    /// `read` the field when it is there; `None` when it is absent or null.
+    fn optional<T>(
         &self,
         key: &str,
-        max_chars: usize,
-    ) -> Result<Option<String>, FieldError> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(_) => self.text(key, max_chars).map(Some),
-        }
+        read: impl FnOnce() -> Result<T, FieldError>,
+    ) -> Result<Option<T>, FieldError> {
+        self.get(key).map(|_| read()).transpose()
+    }
+
+    pub(crate) fn opt_label(&self, key: &str, max: usize) -> Result<Option<String>, FieldError> {
+        self.optional(key, || self.label(key, max))
+    }
+
+    pub(crate) fn opt_text(&self, key: &str, max: usize) -> Result<Option<String>, FieldError> {
+        self.optional(key, || self.text(key, max))
     }
 
     /// A string that `parse` turns into a domain type, or refuses with a message.
@@ -191,5 +214,48 @@ impl<'a> Obj<'a> {
             None => Ok(None),
             Some(_) => self.date(key).map(Some),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn label(v: serde_json::Value) -> Result<String, FieldError> {
+        let body = serde_json::json!({ "name": v });
+        Obj::root(&body)?.label("name", 10)
+    }
+
+    #[test]
+    fn a_label_refuses_control_and_bidi_characters_and_wrong_lengths() {
+        assert_eq!(label("本社UTM".into()), Ok("本社UTM".into()));
+        for bad in [
+            "",
+            "あいうえおかきくけこさ",
+            "a\u{0}b",
+            "a\u{7}b",
+            "a\nb",
+            "abc\u{202E}gpj.exe",
+            "a\u{2066}b",
+            "a\u{200F}",
+        ] {
+            let e = label(bad.into()).expect_err(bad);
+            assert_eq!(e.path, "$.name", "{bad:?}");
+        }
+        for wrong in [
+            serde_json::json!(12345),
+            serde_json::json!(true),
+            serde_json::json!([]),
+            serde_json::json!({}),
+        ] {
+            assert_eq!(
+                label(wrong.clone()).expect_err("wrong type").message,
+                "must be a string"
+            );
+        }
+        assert_eq!(
+            label(serde_json::Value::Null).expect_err("null").message,
+            "is required"
+        );
     }
 }

@@ -5,7 +5,7 @@
 //! Body of `POST /api/v1/admin/incidents/{id}/investigation`:
 //! `{"finding": "…", "severity": "high" | "medium" | "low" | null, "by": "…"}`.
 
-use crate::fields::{BodyError, Obj, json_body};
+use crate::fields::{BodyError, Obj, is_bidi_control, json_body};
 use crate::severity::Severity;
 
 /// The longest finding, in characters.
@@ -30,12 +30,12 @@ pub fn parse_review(body: &[u8]) -> Result<Review, BodyError> {
     }
     if finding
         .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
+        .any(|c| (c.is_control() && c != '\n' && c != '\t') || is_bidi_control(c))
     {
         return Err(obj
             .invalid(
                 "finding",
-                "must not contain control characters other than line breaks",
+                "must not contain control or bidirectional formatting characters other than line breaks",
             )
             .into());
     }
@@ -53,7 +53,7 @@ pub fn parse_review(body: &[u8]) -> Result<Review, BodyError> {
     Ok(Review {
         finding: finding.replace("\r\n", "\n"),
         severity,
-        by: obj.text("by", 100)?,
+        by: obj.label("by", 100)?,
     })
 }
 

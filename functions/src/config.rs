@@ -1,6 +1,7 @@
 //! The one place that reads the Worker's environment. Every setting and secret is parsed
 //! once per isolate into `domain::config::Config` (names, defaults and bounds live
-//! there); a value that does not parse is logged and replaced by its default.
+//! there); a value that does not parse is logged and replaced by its default, and a
+//! required setting that is missing or unusable (`Config::problems`) is logged as an error.
 
 use std::cell::OnceCell;
 use std::sync::Arc;
@@ -25,6 +26,11 @@ pub fn get(env: &Env) -> Arc<Config> {
             });
             for w in warnings {
                 worker::console_warn!("config: {w}");
+            }
+            // Checked once, at the isolate's first request: named here, in
+            // /api/v1/health and on the portal's pages until fixed.
+            for p in config.problems() {
+                worker::console_error!("config: {} is {}", p.key, p.problem);
             }
             Arc::new(config)
         })

@@ -47,7 +47,7 @@ pub enum AppError {
 #[derive(Serialize)]
 pub struct ErrorBody {
     code: &'static str,
-    message: String,
+    pub(crate) message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     path: Option<String>,
 }

@@ -1,6 +1,8 @@
-//! `GET /api/v1/health`: whether this Worker can reach its database, for load balancers,
-//! uptime checks and the e2e tests. 200 with `"db": "ok"`, or 503 with
-//! `"db": "unavailable"` (and the api-v1 error envelope, so every non-2xx looks alike).
+//! `GET /api/v1/health`: whether this Worker can reach its database and has the settings
+//! it needs, for load balancers, uptime checks and the e2e tests. 200 with `"db": "ok"`
+//! and `"config": "ok"`; otherwise 503 with `"db": "unavailable"` or `"config"` naming
+//! each required setting that is missing or unusable (its key, never its value), and the
+//! api-v1 error envelope, so every non-2xx looks alike.
 //! The last cron sweep's summary (fleet size, appliances offline) is shown only to the
 //! operator's token: strangers get status, version and db.
 
@@ -18,11 +20,42 @@ struct Health {
     status: &'static str,
     version: &'static str,
     db: &'static str,
+    /// `"ok"`, or the required settings that are missing or unusable.
+    config: ConfigState,
     /// The last cron sweep's summary (`null` before the first), for the operator only.
     #[serde(skip_serializing_if = "Option::is_none")]
     last_sweep: Option<Option<sweep::Summary>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<ErrorBody>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ConfigState {
+    Ok(&'static str),
+    Problems(Vec<Problem>),
+}
+
+#[derive(Serialize)]
+struct Problem {
+    key: &'static str,
+    problem: &'static str,
+}
+
+fn config_state(env: &Env) -> ConfigState {
+    let problems = crate::config::get(env).problems();
+    if problems.is_empty() {
+        return ConfigState::Ok("ok");
+    }
+    ConfigState::Problems(
+        problems
+            .into_iter()
+            .map(|p| Problem {
+                key: p.key,
+                problem: p.problem,
+            })
+            .collect(),
+    )
 }
 
 #[worker::send]
@@ -43,23 +76,36 @@ pub async fn get(Extension(env): Extension<Env>, headers: HeaderMap) -> Response
         None
     };
     let version = env!("CARGO_PKG_VERSION");
-    if db_ok {
+    let config = config_state(&env);
+    let config_ok = matches!(config, ConfigState::Ok(_));
+    let db = if db_ok { "ok" } else { "unavailable" };
+    if db_ok && config_ok {
         let body = Health {
             status: "ok",
             version,
-            db: "ok",
+            db,
+            config,
             last_sweep,
             error: None,
         };
         return (StatusCode::OK, axum::Json(body)).into_response();
     }
     let error = AppError::Unavailable { retry_after_s: 30 };
+    let mut body = error.body();
+    if !config_ok {
+        body.message = "a required setting is missing or unusable (see config)".into();
+    }
     let body = Health {
-        status: "unavailable",
+        status: if db_ok {
+            "misconfigured"
+        } else {
+            "unavailable"
+        },
         version,
-        db: "unavailable",
+        db,
+        config,
         last_sweep,
-        error: Some(error.body()),
+        error: Some(body),
     };
     let mut response = (error.status(), axum::Json(body)).into_response();
     error.decorate(&mut response);

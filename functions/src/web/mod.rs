@@ -6,11 +6,13 @@
 mod answer;
 mod csrf;
 mod gate;
+mod misconfigured;
 mod origin;
 
 pub use answer::{secure, see_other, set_cookies};
 pub use csrf::{CSRF_COOKIE, cross_site, csrf_ok};
 pub use gate::guard;
+pub use misconfigured::misconfigured;
 pub use origin::origin;
 
 use app::tenant::Visitor;
