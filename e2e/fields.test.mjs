@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack } from './stack.mjs';
 import { enrolledDevice, newCustomer, report, sendReport, threat } from './devices.mjs';
-import { address } from './identity.mjs';
+import { Visitor, address, issueAccount } from './identity.mjs';
 
 let stack;
 before(async () => { stack = await startStack(); });
@@ -128,4 +128,96 @@ test('every field of an enrollment refuses bad values with a clear 4xx and enrol
   // A wrong code is 401 whatever it looks like; the good body is tried last.
   await walk('/api/v1/device/enroll', () => ({ device_id: deviceId, enrollment_code, model: 'UTM-S100', firmware: '1.4.2' }),
     { required: ['device_id', 'enrollment_code'], also: { enrollment_code: [401] }, token: null });
+});
+
+/** Bad values a person (or a script) can type into a form field. */
+const TYPED = [
+  ['over-long text', 'あ'.repeat(5000)],
+  ['a NUL', 'ab\u0000cd'],
+  ['a control character', 'ab\u0007cd'],
+  ['a line break', 'ab\r\ncd'],
+  ['a bidi override', 'invoice\u202Egpj.exe'],
+  ['a bidi isolate', 'ab\u2066cd'],
+  ['nothing', ''],
+];
+
+/** Tables a refused form may touch: the trail, counters and the visitor's own session. */
+const FORM_BOOKKEEPING = new Set([...BOOKKEEPING, 'sessions', 'signin_throttle']);
+
+function formSnapshot() {
+  const tables = stack.sql("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    .map((r) => r.name).filter((t) => !FORM_BOOKKEEPING.has(t)).sort();
+  return Object.fromEntries(tables.map((t) => [t, stack.sql(`SELECT * FROM "${t}"`)]));
+}
+
+/**
+ * Walks each field of a form (`good`: the other fields' values) through TYPED. Every
+ * answer is the form's own message (a redirect back to `page` with `?e=`), never a 5xx,
+ * and nothing is stored.
+ */
+async function walkForm(v, action, page, good) {
+  const was = formSnapshot();
+  for (const field of Object.keys(good)) {
+    for (const [what, value] of TYPED) {
+      const label = `${action} with ${what} in ${field}`;
+      const r = await v.post(action, { ...good, [field]: value }, { from: page }).catch((e) => {
+        throw new Error(`${label}: ${e.message} (${e.cause?.message ?? e.cause})`);
+      });
+      assert.ok(r.status < 500, `${label}: answered ${r.status}`);
+      assert.equal(r.status, 303, `${label}: the form answers with its page`);
+      assert.match(r.location ?? '', new RegExp(`^${page.replace('?', '\\?')}\\?e=[a-z_]+$`), `${label}: a message (${r.location})`);
+    }
+  }
+  assert.deepEqual(formSnapshot(), was, `${action}: no refused form stored anything`);
+}
+
+test('every sign-in form field answers bad input with its message and stores nothing', async () => {
+  const customerId = await newCustomer(stack, '株式会社フィールド入力');
+  const path = `/api/v1/admin/customers/${customerId}/accounts`;
+  // First sign-in: the temporary credentials lead to /setup.
+  const issued = await issueAccount(stack, path);
+  const v = new Visitor(stack.url);
+  let r = await v.post('/auth/login', { login_id: issued.loginId, password: issued.password }, { from: '/login' });
+  assert.equal(r.location, '/setup');
+  const password = `field-walk-${Math.random().toString(36).slice(2, 10)}`;
+  const loginId = `walk${Math.random().toString(36).slice(2, 8)}`;
+  await walkForm(v, '/auth/setup', '/setup', { login_id: loginId, password, password_confirm: password });
+  r = await v.post('/auth/setup', { login_id: loginId, password, password_confirm: password }, { from: '/setup' });
+  assert.equal(r.location, '/setup/2fa');
+  // Choosing the second factor, and the phone number for SMS codes.
+  await walkForm(v, '/auth/2fa', '/setup/2fa', { method: 'none' });
+  await walkForm(v, '/auth/sms/send', '/setup/sms', { phone: '09012345678' });
+  assert.equal((await stack.sink.sms()).length, 0, 'no text message went out');
+  r = await v.post('/auth/2fa', { method: 'none' }, { from: '/setup/2fa' });
+  assert.match(r.location, /^\/\?done=2fa_none/);
+  // Signed in: changing the password.
+  const next = `field-walk-next-${Math.random().toString(36).slice(2, 10)}`;
+  await walkForm(v, '/auth/password', '/account', { current: password, password: next, password_confirm: next });
+  // A stranger at the sign-in form.
+  await walkForm(new Visitor(stack.url), '/auth/login', '/login', { login_id: loginId, password });
+  // The account still signs in with what it chose, once the walk's lockout has passed.
+  await stack.clock(16 * 60 * 1000);
+  try {
+    const w = new Visitor(stack.url);
+    r = await w.post('/auth/login', { login_id: loginId, password }, { from: '/login' });
+    assert.equal(r.location, '/', `signs in: ${r.location}`);
+  } finally {
+    await stack.clock(0);
+  }
+  // Bodies no browser sends: bytes that are not UTF-8, a field twice. A plain 4xx.
+  const was = formSnapshot();
+  const stranger = new Visitor(stack.url);
+  for (const [who, action, page, field] of [[v, '/auth/password', '/account', 'current'],
+    [stranger, '/auth/login', '/login', 'login_id']]) {
+    const csrf = await who.csrf(page);
+    for (const [what, body] of [
+      ['bytes that are not UTF-8', `csrf=${csrf}&${field}=%FF%FE%FD`],
+      ['a field twice', `csrf=${csrf}&${field}=a&${field}=b`],
+    ]) {
+      const res = await fetch(`${stack.url}${action}`, { method: 'POST', redirect: 'manual', headers: who.formHeaders({}), body });
+      await res.text();
+      assert.ok(res.status < 500, `${action} with ${what}: answered ${res.status}, never a 5xx`);
+    }
+  }
+  assert.deepEqual(formSnapshot(), was, 'no malformed form stored anything');
 });
