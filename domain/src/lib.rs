@@ -4,6 +4,7 @@
 pub mod access;
 pub mod account;
 pub mod admission;
+pub mod bounds;
 pub mod config;
 pub mod customer;
 pub mod delivery;

@@ -267,9 +267,11 @@ pub async fn take_reveal(db: &Db, id_hash: &str) -> Result<Option<String>, Error
 }
 
 /// Housekeeping for the cron sweep: recovery codes never viewed are not kept past
-/// `reveal_cutoff`, sessions ended a day ago go, spent SMS challenges and throttle
-/// counters go. Returns the rows touched.
-pub async fn cleanup(db: &Db, now: DateTime<Utc>) -> Result<usize, Error> {
+/// `reveal_cutoff` after their session started (`last_seen_at`: a session continuing an
+/// older sign-in keeps that sign-in's `created_at`), sessions ended a day ago go, spent SMS challenges and throttle
+/// counters go, and audit entries older than `audit_days` (`AUDIT_RETENTION_DAYS`) go a
+/// bounded chunk at a time (`audit::sweep`). Returns the rows touched.
+pub async fn cleanup(db: &Db, now: DateTime<Utc>, audit_days: u32) -> Result<usize, Error> {
     let reveal_cutoff = now - domain::session::PENDING;
     let day_ago = now - chrono::TimeDelta::days(1);
     let changed = db
@@ -290,7 +292,8 @@ pub async fn cleanup(db: &Db, now: DateTime<Utc>) -> Result<usize, Error> {
             .bind("window", now - domain::account::WINDOW),
         ])
         .await?;
-    Ok(changed.iter().sum())
+    let audit = crate::audit::sweep(db, now - chrono::TimeDelta::days(i64::from(audit_days)));
+    Ok(changed.iter().sum::<usize>() + audit.await?)
 }
 
 #[cfg(test)]

@@ -99,6 +99,13 @@ pub struct CodeForm {
     code: String,
 }
 
+impl CodeForm {
+    /// The typed code; empty (which no check passes) when it is longer than any code.
+    fn code(&self) -> &str {
+        domain::bounds::within(&self.code, domain::bounds::CODE_CHARS).unwrap_or_default()
+    }
+}
+
 /// The caller of a form whose session is at one of `stages` and whose anti-forgery token
 /// is good; anyone else gets the answer that sends them where they stand (or back to
 /// `page` to try again).

@@ -10,8 +10,8 @@ use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 use domain::access::Stage;
 use domain::account::{PER_LOGIN_ID, password_problems};
-use domain::password;
 use domain::signin::{AuditEvent, FormError, Release};
+use domain::{bounds, password};
 use serde::Deserialize;
 use store::audit::insert;
 use store::sessions;
@@ -62,13 +62,17 @@ async fn again(
         .await?
         .is_none()
     {
-        audit::record(db, &failed("ユーザIDがロック中"), now).await;
+        if store::throttle::first_refusal(db, &key, now).await? {
+            audit::record(db, &failed("ユーザIDがロック中"), now).await;
+        }
         return Ok(false);
     }
     let account = store::accounts::usable_by_id(db, &caller.account_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !password::verify(given, &account.password_hash) {
+    // Over its bound a password is wrong without being hashed.
+    let given = bounds::within(given, bounds::PASSWORD_CHARS);
+    if !given.is_some_and(|g| password::verify(g, &account.password_hash)) {
         audit::record(db, &failed("パスワードの誤り"), now).await;
         return Ok(false);
     }

@@ -141,7 +141,7 @@ pub async fn verify(
             .ok_or(AppError::NotFound)?;
         let mut how = None;
         for check in code_checks(account.second_factor) {
-            if passes(&env, &db, &account, *check, &form.code, now).await? {
+            if passes(&env, &db, &account, *check, form.code(), now).await? {
                 how = Some(*check);
                 break;
             }

@@ -134,7 +134,7 @@ fn cleanup_drops_what_ended_a_day_ago_and_keeps_the_rest() {
     open(&f, "new", "a-op", Stage::Full, at(0));
     block_on(f.db.run(revoke("old", at(1)))).expect("revokes");
     let now = at(1) + TimeDelta::days(1) + TimeDelta::milliseconds(1);
-    let touched = block_on(cleanup(&f.db, now)).expect("cleans");
+    let touched = block_on(cleanup(&f.db, now, 400)).expect("cleans");
     assert!(touched >= 1);
     #[derive(Deserialize)]
     struct Id {

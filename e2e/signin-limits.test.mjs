@@ -1,0 +1,143 @@
+// Sign-in hardened from the outside (issue 12): a form field longer than any real value
+// is answered like a wrong one and leaves a short audit entry; a lock is written in the
+// audit log once, not once per refused attempt; the audit log is read a page at a time
+// and trimmed by the cron.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack } from './stack.mjs';
+import { newCustomer } from './devices.mjs';
+import { Visitor, api, readyUser } from './identity.mjs';
+
+let stack;
+before(async () => { stack = await startStack(); });
+after(async () => { await stack?.stop(); });
+
+const accountsOf = (customer) => `/api/v1/admin/customers/${customer}/accounts`;
+const unique = () => Math.random().toString(36).slice(2, 8);
+const quote = (s) => `'${s.replaceAll("'", "''")}'`;
+const HOUR = 60 * 60 * 1000;
+const DAY = 24 * HOUR;
+
+/** The audit rows about `loginId` (as stored). */
+function auditOf(loginId) {
+  return stack.sql(`SELECT login_id, detail, ip, length(CAST(user_agent AS BLOB)) AS ua_bytes,
+    length(CAST(login_id AS BLOB)) AS id_bytes FROM audit_log WHERE login_id LIKE ${quote(`${loginId}%`)}`);
+}
+
+test('a 900 KB login id is answered like a wrong password, counted, and leaves a short entry', async () => {
+  const v = new Visitor(stack.url);
+  const wrong = await v.post('/auth/login', { login_id: `nobody-${unique()}`, password: 'some-password-1' }, { from: '/login' });
+  const prefix = `long-${unique()}-`;
+  const huge = prefix + 'x'.repeat(900 * 1024);
+  const headers = { 'user-agent': `agent-${'y'.repeat(8000)}` };
+  const r = await v.post('/auth/login', { login_id: huge, password: 'some-password-1' }, { from: '/login', headers });
+  assert.equal(r.status, 303);
+  assert.equal(r.location, wrong.location, 'the same answer as for a wrong password');
+  assert.equal(r.location, '/login?e=invalid');
+  const [row, ...more] = auditOf(prefix);
+  assert.equal(more.length, 0, 'one entry');
+  assert.ok(row.id_bytes <= 64, `login id kept: ${row.id_bytes} bytes`);
+  assert.ok(row.ua_bytes <= 256, `user agent kept: ${row.ua_bytes} bytes`);
+  assert.ok(row.login_id.startsWith(prefix));
+  // Counted like any failure: four more and the (cut) id is locked.
+  let last;
+  for (let i = 0; i < 4; i += 1) {
+    last = await v.post('/auth/login', { login_id: huge, password: `guess-${i}-password` }, { from: '/login' });
+  }
+  assert.equal(last.location, '/login?e=locked');
+  // An over-long password is a wrong password too, not a 5xx.
+  const longPassword = await v.post('/auth/login', { login_id: `nobody-${unique()}`, password: 'p'.repeat(500_000) }, { from: '/login' });
+  assert.equal(longPassword.location, '/login?e=invalid');
+});
+
+test('a multibyte login id is cut on a character boundary in the audit log', async () => {
+  const prefix = `m${unique()}-`; // 8 bytes, then 3-byte characters: byte 64 falls inside one
+  assert.equal(Buffer.byteLength(prefix), 8);
+  const id = prefix + 'あ'.repeat(30);
+  const v = new Visitor(stack.url);
+  const r = await v.post('/auth/login', { login_id: id, password: 'some-password-1' }, { from: '/login' });
+  assert.equal(r.location, '/login?e=invalid');
+  const [row] = auditOf(prefix);
+  assert.equal(row.login_id, prefix + 'あ'.repeat(18), 'whole characters, at most 64 bytes');
+});
+
+test('a locked login id or address is written in the audit log once per lock, not per attempt', async () => {
+  const v = new Visitor(stack.url);
+  const id = `locked-${unique()}`;
+  for (let i = 0; i < 5; i += 1) {
+    await v.post('/auth/login', { login_id: id, password: `guess-${i}-password` }, { from: '/login' });
+  }
+  for (let i = 0; i < 8; i += 1) {
+    const r = await v.post('/auth/login', { login_id: id, password: `more-${i}-password` }, { from: '/login' });
+    assert.equal(r.location, '/login?e=locked');
+  }
+  const locked = auditOf(id).filter((e) => e.detail === 'ユーザIDがロック中');
+  assert.equal(locked.length, 1, 'one entry for the lock');
+
+  const ip = `203.0.113.${100 + Math.floor(Math.random() * 100)}`;
+  const from = { from: '/login', headers: { 'cf-connecting-ip': ip } };
+  for (let i = 0; i < 30; i += 1) {
+    await v.post('/auth/login', { login_id: `stuffed-${unique()}`, password: 'leaked-password-1' }, from);
+  }
+  for (let i = 0; i < 8; i += 1) {
+    const r = await v.post('/auth/login', { login_id: `stuffed-${unique()}`, password: 'leaked-password-1' }, from);
+    assert.equal(r.location, '/login?e=locked');
+  }
+  const byAddress = stack.sql(`SELECT count(*) AS n FROM audit_log
+    WHERE ip = ${quote(ip)} AND detail = '送信元アドレスがロック中'`)[0].n;
+  assert.equal(byAddress, 1, 'one entry for the locked address');
+});
+
+test('the audit log is read a page at a time: limit and cursor give every entry once', async () => {
+  const customer = `cus_paging_${unique()}`;
+  const now = Date.now();
+  const values = Array.from({ length: 250 }, (_, i) =>
+    `(${now - 60_000 + (i % 50)}, 'signin.failure', ${quote(customer)}, 'page-${i}')`).join(', ');
+  stack.sql(`INSERT INTO audit_log (at, event, customer_id, login_id) VALUES ${values}`);
+  const seen = [];
+  let cursor = null;
+  let pages = 0;
+  do {
+    const q = `customer_id=${customer}&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const res = await api(stack, 'GET', `/api/v1/admin/audit?${q}`);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.ok(res.body.entries.length <= 100);
+    assert.ok('next_cursor' in res.body);
+    seen.push(...res.body.entries.map((e) => e.login_id));
+    cursor = res.body.next_cursor;
+    pages += 1;
+  } while (cursor && pages < 10);
+  assert.equal(pages, 3);
+  assert.equal(seen.length, 250);
+  assert.equal(new Set(seen).size, 250, 'no entry twice');
+  const max = await api(stack, 'GET', `/api/v1/admin/audit?customer_id=${customer}&limit=100000`);
+  assert.equal(max.body.entries.length, 250, 'a limit over the most is clamped, not refused');
+  const bad = await api(stack, 'GET', '/api/v1/admin/audit?cursor=not-a-cursor');
+  assert.equal(bad.status, 400);
+  assert.deepEqual([bad.body.error.code, bad.body.error.path], ['invalid_field', 'cursor']);
+
+  // The operator's page shows a page and a 次へ link to the older entries.
+  const op = await readyUser(stack, '/api/v1/admin/operator/accounts');
+  const first = await op.visitor.get('/admin/audit');
+  assert.equal(first.status, 200);
+  const rows = (html) => (html.match(/<tr data-event=/g) ?? []).length;
+  assert.equal(rows(first.html), 100);
+  const next = first.html.match(/<a href="([^"]+)" rel="next"[^>]*>次へ/);
+  assert.ok(next, 'a 次へ link');
+  const second = await op.visitor.get(next[1].replaceAll('&amp;', '&'));
+  assert.equal(second.status, 200);
+  assert.ok(rows(second.html) > 0);
+  const times = (html) => [...html.matchAll(/data-label="日時">([^<]+)</g)].map((m) => m[1]);
+  assert.ok(times(second.html)[0] <= times(first.html).at(-1), 'older entries on the next page');
+});
+
+test('audit entries older than 400 days are deleted by the cron sweep', async () => {
+  const tag = `retention-${unique()}`;
+  const now = Date.now();
+  stack.sql(`INSERT INTO audit_log (at, event, login_id) VALUES
+    (${now - 401 * DAY}, 'signin.failure', '${tag}-old'), (${now - 399 * DAY}, 'signin.failure', '${tag}-kept')`);
+  await stack.cron(new Date(now));
+  const left = auditOf(tag).map((e) => e.login_id);
+  assert.deepEqual(left, [`${tag}-kept`]);
+});
+
