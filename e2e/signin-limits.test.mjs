@@ -1,7 +1,8 @@
 // Sign-in hardened from the outside (issue 12): a form field longer than any real value
 // is answered like a wrong one and leaves a short audit entry; a lock is written in the
 // audit log once, not once per refused attempt; the audit log is read a page at a time
-// and trimmed by the cron.
+// and trimmed by the cron; a new session id never renews the sign-in's 12-hour limit or
+// the password's freshness.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack } from './stack.mjs';
@@ -139,5 +140,41 @@ test('audit entries older than 400 days are deleted by the cron sweep', async ()
   await stack.cron(new Date(now));
   const left = auditOf(tag).map((e) => e.login_id);
   assert.deepEqual(left, [`${tag}-kept`]);
+});
+
+/** Moves every time of the live sessions of `accountId` `ms` into the past. */
+function age(accountId, ms) {
+  stack.sql(`UPDATE sessions SET created_at = created_at - ${ms}, reauth_at = reauth_at - ${ms}
+    WHERE account_id = ${quote(accountId)} AND revoked_at IS NULL`);
+}
+
+test('a new session id from choosing the second factor keeps the 12-hour limit of the sign-in', async () => {
+  const customer = await newCustomer(stack, '株式会社じゅうにじかん');
+  const user = await readyUser(stack, accountsOf(customer));
+  // The sign-in began 12 hours and a minute ago; this session was kept alive meanwhile.
+  age(user.accountId, 12 * HOUR + 60_000);
+  assert.equal((await user.visitor.get('/')).status, 200);
+  // Choosing the second factor again (with the password, as the session is not fresh)
+  // starts a new session id, which must not start a new 12 hours.
+  const r = await user.visitor.post('/auth/2fa', { method: 'none', password: user.password }, { from: '/setup/2fa' });
+  assert.match(r.location, /^\/\?done=2fa_none/);
+  const page = await user.visitor.get('/');
+  assert.equal(page.location, '/login', 'past 12 hours since signing in: signed out');
+});
+
+test('a new session id from choosing the second factor keeps the password freshness', async () => {
+  const customer = await newCustomer(stack, '株式会社しんせん');
+  const user = await readyUser(stack, accountsOf(customer));
+  const [{ created_at: signedIn }] = stack.sql(`SELECT created_at FROM sessions
+    WHERE account_id = ${quote(user.accountId)} AND revoked_at IS NULL`);
+  age(user.accountId, 8 * 60_000);
+  let r = await user.visitor.post('/auth/2fa', { method: 'none' }, { from: '/setup/2fa' });
+  assert.match(r.location, /^\/\?done=2fa_none/, 'eight minutes: still fresh');
+  const [{ created_at: kept }] = stack.sql(`SELECT created_at FROM sessions
+    WHERE account_id = ${quote(user.accountId)} AND revoked_at IS NULL`);
+  assert.equal(kept, signedIn - 8 * 60_000, 'the new id keeps the sign-in time');
+  age(user.accountId, 3 * 60_000);
+  r = await user.visitor.post('/auth/2fa', { method: 'none' }, { from: '/setup/2fa' });
+  assert.equal(r.location, '/setup/2fa?e=reauth', 'eleven minutes after the password: not fresh');
 });
 

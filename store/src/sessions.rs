@@ -124,6 +124,11 @@ pub struct New<'a> {
     pub id_hash: &'a str,
     pub account: &'a str,
     pub stage: Stage,
+    /// When the sign-in began (`created_at`): a new id for the same sign-in keeps it.
+    pub signed_in: DateTime<Utc>,
+    /// When the password was last given: `reauth_at` when that was after the sign-in
+    /// began (the column keeps its meaning, a later confirmation).
+    pub authenticated: DateTime<Utc>,
     pub origin: &'a Origin,
     /// Recovery codes the new session shows once.
     pub reveal: Option<&'a str>,
@@ -131,13 +136,19 @@ pub struct New<'a> {
 
 pub fn start(new: &New<'_>, now: DateTime<Utc>, expires: DateTime<Utc>) -> Query {
     Query::new(
-        "INSERT INTO sessions (id_hash, account_id, stage, created_at, last_seen_at, expires_at, \
-           ip, user_agent, recovery_reveal) \
-         VALUES (:id, :account, :stage, :now, :now, :expires, :ip, :ua, :reveal)",
+        "INSERT INTO sessions (id_hash, account_id, stage, created_at, reauth_at, last_seen_at, \
+           expires_at, ip, user_agent, recovery_reveal) \
+         VALUES (:id, :account, :stage, :signed_in, :authenticated, :now, :expires, :ip, :ua, \
+           :reveal)",
     )
     .bind("id", new.id_hash)
     .bind("account", new.account)
     .bind("stage", new.stage.as_str())
+    .bind("signed_in", new.signed_in)
+    .bind(
+        "authenticated",
+        (new.authenticated > new.signed_in).then_some(new.authenticated),
+    )
     .bind("now", now)
     .bind("expires", expires)
     .bind("ip", &new.origin.ip)
@@ -278,7 +289,7 @@ pub async fn cleanup(db: &Db, now: DateTime<Utc>, audit_days: u32) -> Result<usi
         .batch(vec![
             Query::new(
                 "UPDATE sessions SET recovery_reveal = NULL \
-                 WHERE recovery_reveal IS NOT NULL AND created_at < :cutoff",
+                 WHERE recovery_reveal IS NOT NULL AND last_seen_at < :cutoff",
             )
             .bind("cutoff", reveal_cutoff),
             Query::new("DELETE FROM sessions WHERE expires_at < :day_ago OR revoked_at < :day_ago")

@@ -26,7 +26,7 @@ use super::{Answer, back, go, unavailable};
 use crate::audit::{self, Entry};
 use crate::error::AppError;
 use crate::secret::random;
-use crate::session::{self, Origin};
+use crate::session::{self, Origin, Since};
 use crate::throttle;
 use crate::web::{csrf_ok, origin};
 
@@ -176,7 +176,9 @@ async fn login_inner(
     let new = session::New {
         account: &account.id,
         stage,
-        previous: visitor.caller.as_ref().map(|c| c.session.as_str()),
+        since: Since::Password {
+            replaces: visitor.caller.as_ref().map(|c| c.session.as_str()),
+        },
         origin,
         reveal: None,
     };

@@ -21,7 +21,7 @@ use super::{Answer, back, form_caller, full_session, go, unavailable};
 use crate::audit::{self, Entry};
 use crate::error::AppError;
 use crate::secret::random;
-use crate::session::Origin;
+use crate::session::{self, Origin, Since};
 use crate::throttle;
 use crate::web::{origin, see_other};
 
@@ -175,14 +175,16 @@ pub async fn change_password(
             ),
         ])
         .await?;
-        go(
-            &env,
-            &db,
-            full_session(caller, &origin),
-            "/account?done=password",
-            now,
-        )
-        .await
+        // The password was given just now; the sign-in keeps its start.
+        let new = session::New {
+            since: Since::Continues {
+                previous: &caller.session,
+                signed_in: caller.created_at,
+                authenticated: now,
+            },
+            ..full_session(caller, &origin)
+        };
+        go(&env, &db, new, "/account?done=password", now).await
     }
     .await;
     result.unwrap_or_else(|e| unavailable("/account", e))
