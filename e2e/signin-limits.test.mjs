@@ -1,9 +1,11 @@
 // Sign-in hardened from the outside (issue 12): a form field longer than any real value
 // is answered like a wrong one and leaves a short audit entry; a lock is written in the
 // audit log once, not once per refused attempt; the audit log is read a page at a time
-// and trimmed by the cron; a new session id never renews the sign-in's 12-hour limit or
+// and trimmed by the cron; codes at rest are keyed digests and recovery codes wait sealed
+// for their one page view; a new session id never renews the sign-in's 12-hour limit or
 // the password's freshness.
 import { test, before, after } from 'node:test';
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { startStack } from './stack.mjs';
 import { newCustomer } from './devices.mjs';
@@ -176,5 +178,41 @@ test('a new session id from choosing the second factor keeps the password freshn
   age(user.accountId, 3 * 60_000);
   r = await user.visitor.post('/auth/2fa', { method: 'none' }, { from: '/setup/2fa' });
   assert.equal(r.location, '/setup/2fa?e=reauth', 'eleven minutes after the password: not fresh');
+});
+
+test('recovery codes are keyed digests at rest and wait sealed for their one page view', async () => {
+  const customer = await newCustomer(stack, '株式会社かぎつき');
+  const user = await readyUser(stack, accountsOf(customer), { factor: 'totp' });
+  const account = quote(user.accountId);
+  const [waiting, ...others] = stack.sql(`SELECT recovery_reveal FROM sessions
+    WHERE account_id = ${account} AND recovery_reveal IS NOT NULL`);
+  assert.equal(others.length, 0);
+  assert.match(waiting.recovery_reveal, /^v1\./, 'sealed, not the codes in the clear');
+
+  const page = await user.visitor.get('/setup/recovery');
+  const codes = [...page.html.matchAll(/data-recovery-code[^>]*>([a-z0-9-]+)</g)].map((m) => m[1]);
+  assert.equal(codes.length, 10);
+  assert.ok(!codes.some((c) => waiting.recovery_reveal.includes(c)));
+  const left = stack.sql(`SELECT count(*) AS n FROM sessions WHERE account_id = ${account} AND recovery_reveal IS NOT NULL`);
+  assert.equal(left[0].n, 0, 'cleared once shown');
+  const again = await user.visitor.get('/setup/recovery');
+  assert.equal([...again.html.matchAll(/data-recovery-code/g)].length, 0, 'shown once');
+
+  const sha = (s) => createHash('sha256').update(s).digest('hex');
+  const stored = stack.sql(`SELECT code_hash FROM recovery_codes WHERE account_id = ${account}`).map((r) => r.code_hash);
+  assert.equal(stored.length, 10);
+  for (const code of codes) {
+    for (const plain of [sha(code), sha(code.replaceAll('-', ''))]) {
+      assert.ok(!stored.some((h) => h.includes(plain)), 'not the plain SHA-256 of a code');
+    }
+  }
+  assert.ok(stored.every((h) => /^k1\.[0-9a-f]{64}$/.test(h)), stored[0]);
+
+  // The keyed digest still lets the code sign in, once.
+  const v = new Visitor(stack.url);
+  let r = await v.post('/auth/login', { login_id: user.loginId, password: user.password }, { from: '/login' });
+  assert.equal(r.location, '/login/verify');
+  r = await v.post('/auth/verify', { code: codes[3].toUpperCase() }, { from: '/login/verify' });
+  assert.equal(r.location, '/account?done=recovery_used');
 });
 

@@ -16,6 +16,7 @@ pub mod id;
 pub mod incident;
 pub mod ingest;
 pub mod jst;
+pub mod keyed;
 pub mod mail;
 pub mod noise;
 pub mod offline;

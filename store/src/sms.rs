@@ -1,4 +1,5 @@
-//! SMS challenges as stored: at most one live code per account, kept as its SHA-256,
+//! SMS challenges as stored: at most one live code per account, kept as its keyed digest
+//! (`domain::keyed`, made by the Worker),
 //! for one phone, until it expires (`domain::onetime::SMS_CODE_TTL`). A new code replaces
 //! an older one only after `SMS_RESEND_INTERVAL`, in the same statement, so parallel
 //! requests send one code; every typed code counts an attempt before it is compared, so

@@ -9,6 +9,7 @@ use axum::extract::Form;
 use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 use domain::access::Stage;
+use domain::keyed::Kind;
 use domain::onetime;
 use domain::signin::{AuditEvent, FormError};
 use serde::Deserialize;
@@ -17,7 +18,7 @@ use worker::Env;
 use super::{Answer, CodeForm, TokenForm, back, factor_caller, form_caller, unavailable};
 use crate::audit::{self, Entry};
 use crate::error::AppError;
-use crate::secret::{random, sha256_hex};
+use crate::secret::random;
 use crate::web::{origin, see_other};
 
 /// Sends a new SMS code to `phone`, replacing any earlier one. `Err` holds the problem
@@ -30,8 +31,9 @@ pub(super) async fn send_code(
     now: DateTime<Utc>,
 ) -> Result<Result<(), FormError>, AppError> {
     let code = onetime::sms_code(random::<4>()?);
+    let digest = sms_digest(env, account, &code)?;
     if db
-        .run(store::sms::offer(account, phone, &sha256_hex(&code), now))
+        .run(store::sms::offer(account, phone, &digest, now))
         .await?
         == 0
     {
@@ -61,6 +63,7 @@ pub(super) async fn send_code(
 /// Checks a typed SMS code against the live challenge of `account` for `phone`. The
 /// attempt is counted before the comparison; a right code is used once.
 pub(super) async fn check_code(
+    env: &Env,
     db: &store::Db,
     account: &str,
     phone: &str,
@@ -71,10 +74,17 @@ pub(super) async fn check_code(
         return Ok(false);
     };
     let digits = onetime::normalize_code(typed).unwrap_or_default();
-    if !crate::secret::same_secret(&sha256_hex(&digits), &code_hash) {
+    if !crate::secret::same_secret(&sms_digest(env, account, &digits)?, &code_hash) {
         return Ok(false);
     }
     Ok(db.run(store::sms::consume(account, &code_hash)).await? == 1)
+}
+
+/// The stored form of an SMS code of `account` (`domain::keyed`).
+fn sms_digest(env: &Env, account: &str, code: &str) -> Result<String, AppError> {
+    let seal_key = &crate::config::get(env).totp_seal_key;
+    app::sealing::code_digest(seal_key, Kind::Sms, account, code)
+        .ok_or(AppError::Unavailable { retry_after_s: 60 })
 }
 
 #[derive(Deserialize)]
@@ -140,7 +150,7 @@ pub async fn confirm_sms(
         let Some(phone) = account.sms_pending_phone else {
             return Ok(back("/setup/sms", FormError::SmsStart));
         };
-        if !check_code(&db, &caller.account_id, &phone, &form.code, now).await? {
+        if !check_code(&env, &db, &caller.account_id, &phone, form.code(), now).await? {
             return Ok(see_other("/setup/sms?sent=1&e=code"));
         }
         let update = store::accounts::enable_sms(&caller.account_id, &phone);
