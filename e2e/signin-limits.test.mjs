@@ -1,9 +1,10 @@
-// Sign-in hardened from the outside (issue 12): a form field longer than any real value
-// is answered like a wrong one and leaves a short audit entry; a lock is written in the
-// audit log once, not once per refused attempt; the audit log is read a page at a time
-// and trimmed by the cron; codes at rest are keyed digests and recovery codes wait sealed
-// for their one page view; a new session id never renews the sign-in's 12-hour limit or
-// the password's freshness.
+// Sign-in hardened from the outside (issue 12, items 1, 8, 9 and 10): a form field longer
+// than any real value is answered like a wrong one and leaves a short audit entry; a lock
+// is written in the audit log once, not once per refused attempt; the audit log is read a
+// page at a time and trimmed by the cron; codes at rest are keyed digests and recovery
+// codes wait sealed for their one page view; a new session id never renews the sign-in's
+// 12-hour limit or the password's freshness; SMS codes go only to Japanese mobiles and at
+// most five an hour to one number.
 import { test, before, after } from 'node:test';
 import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
@@ -216,3 +217,47 @@ test('recovery codes are keyed digests at rest and wait sealed for their one pag
   assert.equal(r.location, '/account?done=recovery_used');
 });
 
+/** A signed-in user whose password is fresh, and the SMS set-up form's poster. */
+async function smsUser(name) {
+  const customer = await newCustomer(stack, name);
+  const user = await readyUser(stack, accountsOf(customer));
+  const send = async (phone) => user.visitor.post('/auth/sms/send', { phone }, { from: '/setup/sms' });
+  return { user, send };
+}
+
+test('SMS codes go only to Japanese mobile numbers, and the form says so', async () => {
+  const { user, send } = await smsUser('株式会社こくない');
+  for (const [phone, e164] of [['+1 415 555 2671', '+14155552671'], ['+44 7700 900123', '+447700900123']]) {
+    const r = await send(phone);
+    assert.equal(r.location, '/setup/sms?e=phone_region', phone);
+    assert.equal((await stack.sink.sms(e164)).length, 0, `nothing sent to ${phone}`);
+  }
+  for (const landline of ['03-1234-5678', '+81 3 1234 5678']) {
+    assert.equal((await send(landline)).location, '/setup/sms?e=phone', landline);
+  }
+  assert.equal((await send('+81 90 ' + '1'.repeat(400))).location, '/setup/sms?e=phone', 'over-long');
+  const shown = await user.visitor.get('/setup/sms?e=phone_region');
+  assert.match(shown.html, /この電話番号にはSMSを送れません。国内の携帯電話番号/);
+});
+
+test('the sixth SMS code to one number within an hour is refused, and nothing is sent', async () => {
+  const { user, send } = await smsUser('株式会社ごかいまで');
+  const national = `080${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+  const e164 = `+81${national.slice(1)}`;
+  try {
+    for (let i = 0; i < 5; i += 1) {
+      // A minute apart, past the once-a-minute rule, on the Worker's development clock.
+      await stack.clock(i * 61_000);
+      const r = await send(national);
+      assert.equal(r.location, '/setup/sms?sent=1', `code ${i + 1}`);
+    }
+    await stack.clock(5 * 61_000);
+    const sixth = await send(national);
+    assert.equal(sixth.location, '/setup/sms?e=sms_limit');
+  } finally {
+    await stack.clock(0);
+  }
+  assert.equal((await stack.sink.sms(e164)).length, 5, 'five texts, not six');
+  const shown = await user.visitor.get('/setup/sms?e=sms_limit');
+  assert.match(shown.html, /送れるSMSの上限に達しました/);
+});

@@ -295,6 +295,7 @@ pub async fn cleanup(db: &Db, now: DateTime<Utc>, audit_days: u32) -> Result<usi
             Query::new("DELETE FROM sessions WHERE expires_at < :day_ago OR revoked_at < :day_ago")
                 .bind("day_ago", day_ago),
             Query::new("DELETE FROM sms_challenges WHERE expires_at < :now").bind("now", now),
+            crate::sms::forget_sends(now),
             Query::new(
                 "DELETE FROM signin_throttle \
                  WHERE (locked_until IS NULL OR locked_until < :now) AND first_failure < :window",

@@ -1,7 +1,10 @@
 //! SMS codes: sent to a phone being set up (confirming one code makes SMS the account's
 //! factor) and at each sign-in of an account that uses SMS. Sending is refused while the
-//! last code is recent (`store::sms::offer`); a code that could not be sent is withdrawn
-//! and the user asks again.
+//! last code is recent (`store::sms::offer`) and once the number or the service has sent
+//! its codes for the hour (`store::sms::count_send`, `SMS_PER_NUMBER_PER_HOUR`,
+//! `SMS_PER_HOUR`); a phone is set up only under `SMS_ALLOWED_PREFIXES`. A code that
+//! could not be sent is withdrawn and the user asks again. Codes are stored as keyed
+//! digests (`domain::keyed`).
 
 use app::tenant::Visitor;
 use axum::Extension;
@@ -38,6 +41,15 @@ pub(super) async fn send_code(
         == 0
     {
         return Ok(Err(FormError::SmsWait));
+    }
+    let identity = &crate::config::get(env).identity;
+    let caps = store::sms::Caps {
+        per_number: identity.sms_per_number,
+        overall: identity.sms_per_hour,
+    };
+    if !store::sms::count_send(db, phone, caps, now).await? {
+        db.run(store::sms::withdraw(account)).await?;
+        return Ok(Err(FormError::SmsLimit));
     }
     let sent = crate::sms::send(env, phone, &onetime::sms_body(&code)).await;
     let entry = |event, detail: String| Entry {
@@ -107,9 +119,13 @@ pub async fn send_phone_code(
         Ok(c) => c,
         Err(answer) => return answer,
     };
-    let Ok(phone) = onetime::parse_phone(&form.phone) else {
+    let typed = domain::bounds::within(&form.phone, domain::bounds::PHONE_CHARS);
+    let Some(Ok(phone)) = typed.map(onetime::parse_phone) else {
         return back("/setup/sms", FormError::Phone);
     };
+    if !onetime::phone_allowed(&phone, &crate::config::get(&env).identity.sms_prefixes) {
+        return back("/setup/sms", FormError::PhoneRegion);
+    }
     let result = async {
         let db = crate::store(&env)?;
         db.run(store::accounts::set_pending_phone(
