@@ -1,8 +1,10 @@
 //! Pages for the operator's and resellers' staff: the customers they look after (a
-//! reseller sees only its own), and the operator's audit log.
+//! reseller sees only its own), and the operator's audit log, a page at a time: 次へ
+//! leads to the older entries (`?cursor=`, as `GET /api/v1/admin/audit` pages).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::signin::loaded;
@@ -31,10 +33,18 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
-/// The newest 200 audit entries (operator only; anyone else gets 404).
+/// A page of the audit log and where the next (older) one starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPageData {
+    pub entries: Vec<AuditEntry>,
+    pub next: Option<String>,
+}
+
+/// A page of audit entries, newest first, from `cursor` (the newest without one; operator
+/// only, anyone else gets 404).
 #[server(prefix = "/_app", endpoint = "audit")]
-pub async fn audit_entries() -> Result<Vec<AuditEntry>, ServerFnError> {
-    server::audit().await
+pub async fn audit_entries(cursor: Option<String>) -> Result<AuditPageData, ServerFnError> {
+    server::audit(cursor).await
 }
 
 #[component]
@@ -76,11 +86,14 @@ fn event_label(event: &str) -> &str {
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let entries = Resource::new_blocking(|| (), |()| audit_entries());
+    let query = use_query_map();
+    let entries = Resource::new_blocking(move || query.with(|q| q.get("cursor")), audit_entries);
     view! {
         <Title text="監査ログ" />
         <h1>"監査ログ"</h1>
-        {loaded(entries, |list| {
+        {loaded(entries, |page| {
+            let AuditPageData { entries: list, next } = page;
+            let next = next.map(|c| format!("/admin/audit?cursor={c}"));
             view! {
                 <table class="audit">
                     <thead>
@@ -111,6 +124,14 @@ pub fn AuditPage() -> impl IntoView {
                             .collect_view()}
                     </tbody>
                 </table>
+                {next
+                    .map(|href| {
+                        view! {
+                            <nav class="pager">
+                                <a href=href rel="next" data-next-page="">"次へ（古い記録）"</a>
+                            </nav>
+                        }
+                    })}
             }
         })}
     }
@@ -120,10 +141,10 @@ pub fn AuditPage() -> impl IntoView {
 mod server {
     use leptos::prelude::*;
 
-    use super::{AuditEntry, CustomerSummary};
+    use super::{AuditEntry, AuditPageData, CustomerSummary};
 
-    /// The entries the audit page shows.
-    const NEWEST: u32 = 200;
+    /// The entries one audit page shows.
+    const PER_PAGE: u32 = 100;
     use crate::tenant::{db, not_found, signed_in, with_env};
 
     pub async fn customers() -> Result<Vec<CustomerSummary>, ServerFnError> {
@@ -141,21 +162,23 @@ mod server {
             .collect())
     }
 
-    pub async fn audit() -> Result<Vec<AuditEntry>, ServerFnError> {
+    pub async fn audit(cursor: Option<String>) -> Result<AuditPageData, ServerFnError> {
         let (caller, _) = signed_in()?;
         let Some(operator) = caller.access().operator() else {
             return Err(not_found());
         };
         let page = store::audit::Page {
             filter: store::audit::Filter::default(),
-            before: None,
-            limit: NEWEST,
+            // A cursor no page gave starts from the newest entries.
+            before: cursor.as_deref().and_then(store::audit::Cursor::parse),
+            limit: PER_PAGE,
         };
-        let rows = with_env("audit log", |env| async move {
+        let read = with_env("audit log", |env| async move {
             store::audit::page(&db(&env)?, &operator, &page).await
         })
         .await?;
-        Ok(rows
+        let entries = read
+            .entries
             .into_iter()
             .map(|r| AuditEntry {
                 at: domain::jst::format_second(r.at),
@@ -166,6 +189,10 @@ mod server {
                 user_agent: r.user_agent,
                 detail: r.detail,
             })
-            .collect())
+            .collect();
+        Ok(AuditPageData {
+            entries,
+            next: read.next.map(|c| c.token()),
+        })
     }
 }

@@ -96,6 +96,24 @@ pub struct Rates {
     pub accounts: Window,
 }
 
+/// Sign-in codes and the audit log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Identity {
+    /// `AUDIT_RETENTION_DAYS`: audit entries older than this are deleted.
+    pub audit_days: u32,
+    /// `SMS_PER_NUMBER_PER_HOUR`: codes sent to one phone number in an hour, at most.
+    pub sms_per_number: u32,
+    /// `SMS_PER_HOUR`: codes sent to all numbers together in an hour, at most.
+    pub sms_per_hour: u32,
+    /// `SMS_ALLOWED_PREFIXES`: the E.164 beginnings a phone number for codes must have.
+    pub sms_prefixes: Vec<String>,
+}
+
+/// Audit entries are kept this many days unless `AUDIT_RETENTION_DAYS` says otherwise.
+pub const AUDIT_RETENTION_DEFAULT_DAYS: u32 = 400;
+/// Japanese mobile numbers (070, 080, 090).
+pub const SMS_PREFIXES_DEFAULT: &str = "+8170,+8180,+8190";
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub ingest: Ingest,
@@ -107,6 +125,7 @@ pub struct Config {
     pub downtime: Policy,
     pub mail: Mail,
     pub sms: Sms,
+    pub identity: Identity,
     /// `OPERATOR_TOKEN`: the bootstrap operator's bearer token; empty means none.
     pub operator_token: Secret,
     /// `SESSION_SECRET`: signs session cookies and form tokens (32 bytes or more).
@@ -171,6 +190,20 @@ impl Config {
             ));
             d
         });
+        let identity = Identity {
+            audit_days: value(
+                &lookup,
+                &mut warnings,
+                "AUDIT_RETENTION_DAYS",
+                i64::from(AUDIT_RETENTION_DEFAULT_DAYS),
+            )
+            .clamp(1, 3650) as u32,
+            sms_per_number: value(&lookup, &mut warnings, "SMS_PER_NUMBER_PER_HOUR", 5_i64)
+                .clamp(1, 1000) as u32,
+            sms_per_hour: value(&lookup, &mut warnings, "SMS_PER_HOUR", 100_i64).clamp(1, 1_000_000)
+                as u32,
+            sms_prefixes: prefixes(lookup("SMS_ALLOWED_PREFIXES"), &mut warnings),
+        };
         let config = Config {
             ingest: Ingest { limit },
             rates,
@@ -193,6 +226,7 @@ impl Config {
                 auth_token: Secret::new(text("SMS_AUTH_TOKEN")),
                 from: text("SMS_FROM"),
             },
+            identity,
             operator_token: Secret::new(text("OPERATOR_TOKEN")),
             session_secret: Secret::new(text("SESSION_SECRET")),
             totp_seal_key: Secret::new(text("TOTP_SEAL_KEY")),
@@ -264,6 +298,27 @@ pub fn loopback_host(host: &str) -> bool {
     )
 }
 
+/// `SMS_ALLOWED_PREFIXES`: comma-separated beginnings of E.164 numbers (`+8190`); unset
+/// or empty means Japanese mobiles, and a list with a malformed item is refused whole
+/// (with a warning) for the default rather than read in part.
+fn prefixes(raw: Option<String>, warnings: &mut Vec<String>) -> Vec<String> {
+    let default = || SMS_PREFIXES_DEFAULT.split(',').map(str::to_owned).collect();
+    let Some(raw) = raw.filter(|r| !r.trim().is_empty()) else {
+        return default();
+    };
+    let items: Vec<String> = raw.split(',').map(|p| p.trim().to_owned()).collect();
+    let good = |p: &String| {
+        p.len() >= 2 && p.starts_with('+') && p[1..].bytes().all(|b| b.is_ascii_digit())
+    };
+    if items.iter().all(good) {
+        return items;
+    }
+    warnings.push(format!(
+        "SMS_ALLOWED_PREFIXES={raw:?} is not a list like +8190,+8180; using {SMS_PREFIXES_DEFAULT}"
+    ));
+    default()
+}
+
 /// The setting `key` as a `T`; `default` when unset, or (with a warning) unparsable.
 fn value<T: std::str::FromStr + fmt::Display + Copy>(
     lookup: &impl Fn(&str) -> Option<String>,
@@ -309,6 +364,12 @@ mod tests {
             }
         );
         assert!(!c.dev_clock);
+        assert_eq!(c.identity.audit_days, 400);
+        assert_eq!(
+            (c.identity.sms_per_number, c.identity.sms_per_hour),
+            (5, 100)
+        );
+        assert_eq!(c.identity.sms_prefixes, ["+8170", "+8180", "+8190"]);
         assert!(c.operator_token.is_empty());
         assert!(warnings.is_empty(), "{warnings:?}");
         let missing: Vec<_> = c.problems().into_iter().map(|p| p.key).collect();
@@ -437,5 +498,30 @@ mod tests {
             Some(34)
         );
         assert_eq!(c.totp_seal_key.at_least(32), None);
+    }
+
+    #[test]
+    fn sms_prefixes_are_a_list_of_number_beginnings_or_the_default() {
+        let (c, warnings) = parse(&[
+            ("SMS_ALLOWED_PREFIXES", " +8190, +1415 "),
+            ("AUDIT_RETENTION_DAYS", "30"),
+            ("SMS_PER_NUMBER_PER_HOUR", "0"),
+        ]);
+        assert_eq!(c.identity.sms_prefixes, ["+8190", "+1415"]);
+        assert_eq!(c.identity.audit_days, 30);
+        assert_eq!(c.identity.sms_per_number, 1, "at least one code");
+        assert!(!warnings.iter().any(|w| w.contains("SMS_ALLOWED")));
+        for bad in ["8190", "+81-90", "+8190,,+8180", "+"] {
+            let (c, warnings) = parse(&[("SMS_ALLOWED_PREFIXES", bad)]);
+            assert_eq!(
+                c.identity.sms_prefixes,
+                ["+8170", "+8180", "+8190"],
+                "{bad}"
+            );
+            assert!(
+                warnings.iter().any(|w| w.contains("SMS_ALLOWED_PREFIXES")),
+                "{bad}"
+            );
+        }
     }
 }

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod account;
 pub mod admission;
+pub mod bounds;
 pub mod config;
 pub mod customer;
 pub mod delivery;
@@ -15,6 +16,7 @@ pub mod id;
 pub mod incident;
 pub mod ingest;
 pub mod jst;
+pub mod keyed;
 pub mod mail;
 pub mod noise;
 pub mod offline;

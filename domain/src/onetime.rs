@@ -13,6 +13,9 @@ pub const SMS_CODE_TTL: TimeDelta = TimeDelta::minutes(5);
 pub const SMS_MAX_ATTEMPTS: u32 = 5;
 /// The least time between two SMS to the same number.
 pub const SMS_RESEND_INTERVAL: TimeDelta = TimeDelta::seconds(60);
+/// The window the hourly caps on SMS codes count in (`SMS_PER_NUMBER_PER_HOUR`,
+/// `SMS_PER_HOUR`): paid texts to any number are what an attacker pumps.
+pub const SMS_CAP_WINDOW: TimeDelta = TimeDelta::hours(1);
 /// Recovery codes issued at a time.
 pub const RECOVERY_CODES: usize = 10;
 /// How long a new account's temporary login id and password work.
@@ -87,6 +90,13 @@ pub fn parse_phone(input: &str) -> Result<String, &'static str> {
         return Err("携帯電話番号の桁数が正しくありません");
     }
     Ok(format!("+81{national}"))
+}
+
+/// Whether codes may be sent to `e164` (from [`parse_phone`]): it begins with one of
+/// `prefixes` (`SMS_ALLOWED_PREFIXES`; by default Japanese mobiles, +8170/+8180/+8190,
+/// which `parse_phone` has already held to eight digits more).
+pub fn phone_allowed(e164: &str, prefixes: &[String]) -> bool {
+    prefixes.iter().any(|p| e164.starts_with(p.as_str()))
 }
 
 /// A number from [`parse_phone`] for display with the middle hidden: Japanese mobiles as
@@ -190,6 +200,26 @@ fn is_separator(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn by_default_only_japanese_mobiles_get_codes() {
+        let japan: Vec<String> = ["+8170", "+8180", "+8190"].map(String::from).to_vec();
+        let allowed = |typed: &str| parse_phone(typed).is_ok_and(|e| phone_allowed(&e, &japan));
+        for ok in ["090-1234-5678", "+81 80 1234 5678", "070 1234 5678"] {
+            assert!(allowed(ok), "{ok}");
+        }
+        for refused in [
+            "+1 415 555 2671",
+            "+44 7700 900123",
+            "03-1234-5678",
+            "+81312345678",
+        ] {
+            assert!(!allowed(refused), "{refused}");
+        }
+        let us = vec!["+1415".to_owned()];
+        assert!(phone_allowed("+14155552671", &us));
+        assert!(!phone_allowed("+819012345678", &us));
+    }
+
     use super::*;
     use crate::account::{login_id_syntax_problem, password_problems};
     use proptest::prelude::*;

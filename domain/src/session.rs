@@ -39,6 +39,17 @@ pub fn expires_at(stage: Stage, created: DateTime<Utc>, now: DateTime<Utc>) -> D
     }
 }
 
+/// When a session started at `now` expires, for a sign-in that began at `signed_in`: a
+/// full session as `expires_at` says (never past `ABSOLUTE` from the sign-in, whatever
+/// new ids it went through); a step still pending gets `PENDING` from now, within the
+/// same limit.
+pub fn first_expiry(stage: Stage, signed_in: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+    match stage {
+        Stage::Full => expires_at(stage, signed_in, now),
+        _ => (now + PENDING).min(signed_in + ABSOLUTE),
+    }
+}
+
 /// Whether a token issued at `issued` should be replaced by a fresh one at `now`.
 pub fn needs_renewal(stage: Stage, issued: DateTime<Utc>, now: DateTime<Utc>) -> bool {
     stage == Stage::Full && now - issued >= RENEW_EVERY
@@ -76,6 +87,18 @@ mod tests {
         assert!(!needs_reauth(Stage::Full, at(0), at(10)));
         assert!(needs_reauth(Stage::Full, at(0), at(11)));
         assert!(!needs_reauth(Stage::Choose, at(0), at(60)));
+    }
+
+    #[test]
+    fn a_new_id_for_an_old_sign_in_keeps_its_absolute_limit() {
+        assert_eq!(first_expiry(Stage::Full, at(0), at(0)), at(30));
+        assert_eq!(first_expiry(Stage::Full, at(0), at(700)), at(720));
+        assert!(
+            first_expiry(Stage::Full, at(0), at(721)) < at(721),
+            "born expired"
+        );
+        assert_eq!(first_expiry(Stage::Choose, at(0), at(10)), at(25));
+        assert_eq!(first_expiry(Stage::Choose, at(0), at(715)), at(720));
     }
 
     #[test]

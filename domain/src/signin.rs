@@ -197,9 +197,11 @@ names! {
         Code = "code",
         TotpExpired = "totp_expired",
         Phone = "phone",
+        PhoneRegion = "phone_region",
         SmsStart = "sms_start",
         SmsWait = "sms_wait",
         SmsFailed = "sms_failed",
+        SmsLimit = "sms_limit",
     }
 }
 

@@ -2,8 +2,10 @@
 //! (jwt-simple, HS256) that names a session row by a random id; the row, stored under
 //! the id's SHA-256, is what makes the session live: logout, a password change or a reset
 //! of the second factor revoke rows, and the next request with the old cookie is a
-//! stranger's. A new session (new id) is started at every step of sign-in. Timings are
-//! `domain::session`'s.
+//! stranger's. A new session (new id) is started at every step of sign-in and at every
+//! change of the second factor or password, but only a password typed at /login starts
+//! a new sign-in: the others keep its start and the time the password was last given
+//! (`Since`). Timings are `domain::session`'s.
 
 use app::tenant::Caller;
 use chrono::{DateTime, Utc};
@@ -87,12 +89,26 @@ pub async fn current(
     Ok(Some(Current { caller, renew }))
 }
 
+/// Where the sign-in of a new session began.
+pub enum Since<'a> {
+    /// A password given just now starts a sign-in; the session the visitor had, if any,
+    /// ends in the same batch.
+    Password { replaces: Option<&'a str> },
+    /// The same sign-in goes on under a new id (a step of sign-in, a changed second
+    /// factor or password): `previous` ends, and the new session keeps when the sign-in
+    /// began (so the absolute limit is not renewed) and when the password was last given.
+    Continues {
+        previous: &'a str,
+        signed_in: DateTime<Utc>,
+        authenticated: DateTime<Utc>,
+    },
+}
+
 /// A session to start.
 pub struct New<'a> {
     pub account: &'a str,
     pub stage: Stage,
-    /// The session the visitor had, if any: ended in the same batch.
-    pub previous: Option<&'a str>,
+    pub since: Since<'a>,
     pub origin: &'a Origin,
     /// Recovery codes the new session shows once.
     pub reveal: Option<&'a str>,
@@ -108,18 +124,28 @@ pub async fn start(
     let New {
         account,
         stage,
-        previous,
+        since,
         origin,
         reveal,
     } = new;
+    let (previous, signed_in, authenticated) = match since {
+        Since::Password { replaces } => (replaces, now, now),
+        Since::Continues {
+            previous,
+            signed_in,
+            authenticated,
+        } => (Some(previous), signed_in, authenticated),
+    };
     let key = key(env)?;
     let sid = hex(&random::<32>()?);
-    let expires = domain::session::expires_at(stage, now, now);
+    let expires = domain::session::first_expiry(stage, signed_in, now);
     let id_hash = sha256_hex(&sid);
     let row = sessions::New {
         id_hash: &id_hash,
         account,
         stage,
+        signed_in,
+        authenticated,
         origin,
         reveal,
     };

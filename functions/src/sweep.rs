@@ -53,7 +53,7 @@ pub async fn sweep(env: &Env, now: DateTime<Utc>) -> Result<Summary, AppError> {
         deleted,
         appliance_notices: downtime::sweep(env, &cron, now).await?,
         mails_sent: notify::run(env, &cron, now).await?,
-        identity_cleaned: store::sessions::cleanup(&db, now).await?
+        identity_cleaned: store::sessions::cleanup(&db, now, config.identity.audit_days).await?
             + store::rates::sweep(&db, now).await?,
     };
     keep(env, &summary).await?;

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use domain::access::Scope;
+use domain::bounds::cut;
 use domain::signin::AuditEvent;
 use serde::Deserialize;
 
@@ -56,20 +57,13 @@ impl<'a> Entry<'a> {
     }
 }
 
-/// The longest login id kept in an entry, in bytes.
+/// The longest texts kept in an entry, in bytes: whatever a visitor typed or sent is cut
+/// (on a character boundary) before it is stored, so no request can grow the log by more
+/// than a short row.
 const LOGIN_ID_BYTES: usize = 64;
-
-/// `text` cut to at most `max` bytes, on a character boundary.
-fn cut(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
-}
+const IP_BYTES: usize = 64;
+const USER_AGENT_BYTES: usize = 256;
+const DETAIL_BYTES: usize = 1024;
 
 /// The statement that writes `e`.
 pub fn insert(e: &Entry, now: DateTime<Utc>) -> Query {
@@ -90,9 +84,19 @@ pub fn insert(e: &Entry, now: DateTime<Utc>) -> Query {
     .bind("reseller", reseller)
     .bind("token", e.token_id)
     .bind("login", e.login_id.map(|l| cut(l, LOGIN_ID_BYTES)))
-    .bind("ip", e.origin.and_then(|o| o.ip.as_deref()))
-    .bind("ua", e.origin.and_then(|o| o.user_agent.as_deref()))
-    .bind("detail", e.detail.as_deref())
+    .bind(
+        "ip",
+        e.origin
+            .and_then(|o| o.ip.as_deref())
+            .map(|t| cut(t, IP_BYTES)),
+    )
+    .bind(
+        "ua",
+        e.origin
+            .and_then(|o| o.user_agent.as_deref())
+            .map(|t| cut(t, USER_AGENT_BYTES)),
+    )
+    .bind("detail", e.detail.as_deref().map(|t| cut(t, DETAIL_BYTES)))
 }
 
 /// One entry as stored.
@@ -137,6 +141,27 @@ pub struct Cursor {
     pub id: i64,
 }
 
+impl Cursor {
+    /// The cursor as the text a client sends back for the next page (`next_cursor`,
+    /// `?cursor=`); opaque to it.
+    pub fn token(&self) -> String {
+        format!("{}.{}", self.at.timestamp_millis(), self.id)
+    }
+
+    /// The cursor `token` made; `None` for any other text.
+    pub fn parse(token: &str) -> Option<Cursor> {
+        let (at, id) = token.split_once('.')?;
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(at) || !digits(id) {
+            return None;
+        }
+        Some(Cursor {
+            at: crate::time::from_ms(at.parse().ok()?)?,
+            id: id.parse().ok()?,
+        })
+    }
+}
+
 /// A page of the log, newest first.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Page<'a> {
@@ -178,10 +203,59 @@ pub(crate) fn page_query(page: &Page<'_>) -> Query {
     q
 }
 
+/// A page read: its entries, and where the next one starts (`None`: this was the last).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Paged {
+    pub entries: Vec<Record>,
+    pub next: Option<Cursor>,
+}
+
 /// One page of entries, newest first; read by the operator's page and by
-/// `GET /api/v1/admin/audit`.
-pub async fn page(db: &Db, _operator: &Operator, page: &Page<'_>) -> Result<Vec<Record>, Error> {
-    db.all(page_query(page)).await
+/// `GET /api/v1/admin/audit`. One entry more than asked for is read to tell whether
+/// another page follows.
+pub async fn page(db: &Db, _operator: &Operator, page: &Page<'_>) -> Result<Paged, Error> {
+    let one_more = Page {
+        limit: page.limit.saturating_add(1),
+        ..*page
+    };
+    let mut entries: Vec<Record> = db.all(page_query(&one_more)).await?;
+    let limit = page.limit as usize;
+    let next = if entries.len() > limit {
+        entries.truncate(limit);
+        entries.last().map(Record::cursor)
+    } else {
+        None
+    };
+    Ok(Paged { entries, next })
+}
+
+/// Entries deleted per statement by the retention sweep, and statements per cron tick:
+/// a tick deletes at most 10,000 entries and what is left waits for the next one.
+const SWEEP_CHUNK: u32 = 1000;
+const SWEEP_CHUNKS: u32 = 10;
+
+/// The statement that deletes one chunk of entries written before `before`, oldest
+/// first, by the time index.
+pub(crate) fn sweep_query(before: DateTime<Utc>) -> Query {
+    Query::new(
+        "DELETE FROM audit_log WHERE id IN \
+         (SELECT id FROM audit_log WHERE at < :before ORDER BY at LIMIT :chunk)",
+    )
+    .bind("before", before)
+    .bind("chunk", SWEEP_CHUNK)
+}
+
+/// Deletes entries written before `before`, in bounded chunks; the entries deleted.
+pub async fn sweep(db: &Db, before: DateTime<Utc>) -> Result<usize, Error> {
+    let mut deleted = 0;
+    for _ in 0..SWEEP_CHUNKS {
+        let n = db.run(sweep_query(before)).await?;
+        deleted += n;
+        if n < SWEEP_CHUNK as usize {
+            break;
+        }
+    }
+    Ok(deleted)
 }
 
 #[cfg(test)]
@@ -261,6 +335,7 @@ mod tests {
     fn ids(db: &Db, p: &Page<'_>) -> Vec<i64> {
         block_on(page(db, &operator(), p))
             .expect("reads")
+            .entries
             .iter()
             .map(|r| r.id)
             .collect()
@@ -275,9 +350,10 @@ mod tests {
             limit: 2,
         };
         assert_eq!(ids(&db, &first), [5, 4]);
-        let records = block_on(page(&db, &operator(), &first)).expect("reads");
+        let read = block_on(page(&db, &operator(), &first)).expect("reads");
+        assert_eq!(read.next, read.entries.last().map(Record::cursor));
         let next = Page {
-            before: records.last().map(Record::cursor),
+            before: read.next,
             ..first
         };
         assert_eq!(ids(&db, &next), [3, 2], "same time: the later id first");
@@ -312,7 +388,9 @@ mod tests {
             account: Some("a-2"),
         };
         assert!(ids(&db, &of(both)).is_empty());
-        let record = &block_on(page(&db, &operator(), &of(account("a-1")))).expect("reads")[0];
+        let record = &block_on(page(&db, &operator(), &of(account("a-1"))))
+            .expect("reads")
+            .entries[0];
         assert_eq!(record.at, at(4));
         assert_eq!(record.event, "signin.success");
         assert_eq!(record.customer_id.as_deref(), Some("c-1"));
@@ -348,5 +426,127 @@ mod tests {
                 assert!(!plan.contains("TEMP B-TREE"), "{filter:?}: {plan}");
             }
         }
+    }
+
+    #[test]
+    fn walking_the_pages_by_their_cursors_reads_every_entry_once() {
+        let db = logged();
+        let mut seen = Vec::new();
+        let mut before = None;
+        for _ in 0..10 {
+            let p = Page {
+                filter: Filter::default(),
+                before,
+                limit: 2,
+            };
+            let read = block_on(page(&db, &operator(), &p)).expect("reads");
+            seen.extend(read.entries.iter().map(|r| r.id));
+            let Some(next) = read.next else { break };
+            before = Some(Cursor::parse(&next.token()).expect("reads its own token"));
+        }
+        assert_eq!(seen, [5, 4, 3, 2, 1]);
+        let last = Page {
+            filter: Filter::default(),
+            before: Some(Cursor { at: at(2), id: 3 }),
+            limit: 2,
+        };
+        let read = block_on(page(&db, &operator(), &last)).expect("reads");
+        assert_eq!(read.entries.len(), 2);
+        assert_eq!(read.next, None, "a full last page says no more follow");
+    }
+
+    #[test]
+    fn a_cursor_reads_back_only_from_its_own_text() {
+        let c = Cursor {
+            at: at(1_700),
+            id: 42,
+        };
+        assert_eq!(c.token(), "1700.42");
+        assert_eq!(Cursor::parse("1700.42"), Some(c));
+        for bad in [
+            "", "1700", "1700.", ".42", "-1.2", "1.-2", "1.2.3", "a.b", "1e3.4",
+        ] {
+            assert_eq!(Cursor::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn an_entry_keeps_no_more_than_a_short_row_of_what_a_visitor_sent() {
+        let db = db();
+        let long = "長".repeat(300_000);
+        let origin = Origin {
+            ip: Some(long.clone()),
+            user_agent: Some(long.clone()),
+        };
+        let entry = Entry {
+            login_id: Some(&long),
+            origin: Some(&origin),
+            detail: Some(long.clone()),
+            ..Entry::of(AuditEvent::SigninFailure)
+        };
+        block_on(db.run(insert(&entry, at(1)))).expect("writes");
+        #[derive(serde::Deserialize)]
+        struct Size {
+            bytes: i64,
+        }
+        let size: Size = block_on(db.first(Query::new(
+            "SELECT length(CAST(login_id || ip || user_agent || detail AS BLOB)) AS bytes \
+             FROM audit_log",
+        )))
+        .expect("reads")
+        .expect("one row");
+        assert!(size.bytes <= 64 + 64 + 256 + 1024, "{}", size.bytes);
+        let record = &block_on(page(
+            &db,
+            &operator(),
+            &Page {
+                filter: Filter::default(),
+                before: None,
+                limit: 1,
+            },
+        ))
+        .expect("reads")
+        .entries[0];
+        assert_eq!(record.login_id.as_deref(), Some("長".repeat(21).as_str()));
+        assert!(
+            record
+                .detail
+                .as_deref()
+                .is_some_and(|d| d.chars().all(|c| c == '長'))
+        );
+    }
+
+    #[test]
+    fn the_sweep_deletes_only_entries_before_its_cutoff_in_bounded_chunks() {
+        let db = logged();
+        assert_eq!(block_on(sweep(&db, at(3))).expect("sweeps"), 3);
+        let left = Page {
+            filter: Filter::default(),
+            before: None,
+            limit: 100,
+        };
+        assert_eq!(ids(&db, &left), [5, 4]);
+        let many = db_with_entries(SWEEP_CHUNK * SWEEP_CHUNKS + 5);
+        let first = block_on(sweep(&many, at(1_000_000))).expect("sweeps");
+        assert_eq!(
+            first,
+            (SWEEP_CHUNK * SWEEP_CHUNKS) as usize,
+            "one tick's worth"
+        );
+        assert_eq!(block_on(sweep(&many, at(1_000_000))).expect("sweeps"), 5);
+        let plan = db.plan(&sweep_query(at(3))).expect("plans").join("\n");
+        assert!(plan.contains("INDEX audit_log_by_time (at<?)"), "{plan}");
+        assert!(!plan.contains("SCAN"), "{plan}");
+    }
+
+    fn db_with_entries(n: u32) -> Db {
+        let db = db();
+        let rows: Vec<Query> = (0..n)
+            .map(|i| insert(&Entry::of(AuditEvent::TokenUsed), at(i64::from(i))))
+            .collect();
+        for chunk in rows.chunks(500) {
+            block_on(db.batch(chunk.to_vec())).expect("writes");
+        }
+        db
     }
 }

@@ -1,4 +1,5 @@
-//! Recovery codes as stored: only the SHA-256 of each normalized code, per account. A
+//! Recovery codes as stored: only the keyed digest of each normalized code (`domain::keyed`,
+//! made by the Worker with a key outside the database), per account. A
 //! code is good once — spending it is one statement that changes a row only while the
 //! code is unused — and a new set (or no second factor) replaces every earlier code.
 
@@ -76,6 +77,52 @@ mod tests {
         );
         assert_eq!(
             block_on(f.db.run(spend("a-c1", "h9", at(3)))).expect("runs"),
+            1
+        );
+    }
+
+    #[test]
+    fn a_stored_code_is_its_keyed_digest_and_no_other_key_spends_it() {
+        use domain::keyed::{Kind, code_key, digest};
+        use sha2::{Digest, Sha256};
+        let f = with_accounts();
+        let code = "k7m2q9x4w3z8";
+        let stored = digest(
+            &code_key("seal-key-0123456789"),
+            Kind::Recovery,
+            "a-c1",
+            code,
+        );
+        block_on(f.db.batch(replace("a-c1", std::slice::from_ref(&stored)))).expect("stores");
+        #[derive(serde::Deserialize)]
+        struct Row {
+            code_hash: String,
+        }
+        let row: Row = block_on(f.db.first(Query::new("SELECT code_hash FROM recovery_codes")))
+            .expect("reads")
+            .expect("one row");
+        let plain: String = Sha256::digest(code.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert!(!row.code_hash.contains(&plain), "not the plain SHA-256");
+        let elsewhere = digest(
+            &code_key("a-copied-database-key"),
+            Kind::Recovery,
+            "a-c1",
+            code,
+        );
+        assert_ne!(elsewhere, row.code_hash);
+        assert_eq!(
+            block_on(f.db.run(spend("a-c1", &plain, at(1)))).expect("runs"),
+            0
+        );
+        assert_eq!(
+            block_on(f.db.run(spend("a-c1", &elsewhere, at(1)))).expect("runs"),
+            0
+        );
+        assert_eq!(
+            block_on(f.db.run(spend("a-c1", &stored, at(2)))).expect("runs"),
             1
         );
     }

@@ -124,6 +124,11 @@ pub struct New<'a> {
     pub id_hash: &'a str,
     pub account: &'a str,
     pub stage: Stage,
+    /// When the sign-in began (`created_at`): a new id for the same sign-in keeps it.
+    pub signed_in: DateTime<Utc>,
+    /// When the password was last given: `reauth_at` when that was after the sign-in
+    /// began (the column keeps its meaning, a later confirmation).
+    pub authenticated: DateTime<Utc>,
     pub origin: &'a Origin,
     /// Recovery codes the new session shows once.
     pub reveal: Option<&'a str>,
@@ -131,13 +136,19 @@ pub struct New<'a> {
 
 pub fn start(new: &New<'_>, now: DateTime<Utc>, expires: DateTime<Utc>) -> Query {
     Query::new(
-        "INSERT INTO sessions (id_hash, account_id, stage, created_at, last_seen_at, expires_at, \
-           ip, user_agent, recovery_reveal) \
-         VALUES (:id, :account, :stage, :now, :now, :expires, :ip, :ua, :reveal)",
+        "INSERT INTO sessions (id_hash, account_id, stage, created_at, reauth_at, last_seen_at, \
+           expires_at, ip, user_agent, recovery_reveal) \
+         VALUES (:id, :account, :stage, :signed_in, :authenticated, :now, :expires, :ip, :ua, \
+           :reveal)",
     )
     .bind("id", new.id_hash)
     .bind("account", new.account)
     .bind("stage", new.stage.as_str())
+    .bind("signed_in", new.signed_in)
+    .bind(
+        "authenticated",
+        (new.authenticated > new.signed_in).then_some(new.authenticated),
+    )
     .bind("now", now)
     .bind("expires", expires)
     .bind("ip", &new.origin.ip)
@@ -267,21 +278,24 @@ pub async fn take_reveal(db: &Db, id_hash: &str) -> Result<Option<String>, Error
 }
 
 /// Housekeeping for the cron sweep: recovery codes never viewed are not kept past
-/// `reveal_cutoff`, sessions ended a day ago go, spent SMS challenges and throttle
-/// counters go. Returns the rows touched.
-pub async fn cleanup(db: &Db, now: DateTime<Utc>) -> Result<usize, Error> {
+/// `reveal_cutoff` after their session started (`last_seen_at`: a session continuing an
+/// older sign-in keeps that sign-in's `created_at`), sessions ended a day ago go, spent SMS challenges and throttle
+/// counters go, and audit entries older than `audit_days` (`AUDIT_RETENTION_DAYS`) go a
+/// bounded chunk at a time (`audit::sweep`). Returns the rows touched.
+pub async fn cleanup(db: &Db, now: DateTime<Utc>, audit_days: u32) -> Result<usize, Error> {
     let reveal_cutoff = now - domain::session::PENDING;
     let day_ago = now - chrono::TimeDelta::days(1);
     let changed = db
         .batch(vec![
             Query::new(
                 "UPDATE sessions SET recovery_reveal = NULL \
-                 WHERE recovery_reveal IS NOT NULL AND created_at < :cutoff",
+                 WHERE recovery_reveal IS NOT NULL AND last_seen_at < :cutoff",
             )
             .bind("cutoff", reveal_cutoff),
             Query::new("DELETE FROM sessions WHERE expires_at < :day_ago OR revoked_at < :day_ago")
                 .bind("day_ago", day_ago),
             Query::new("DELETE FROM sms_challenges WHERE expires_at < :now").bind("now", now),
+            crate::sms::forget_sends(now),
             Query::new(
                 "DELETE FROM signin_throttle \
                  WHERE (locked_until IS NULL OR locked_until < :now) AND first_failure < :window",
@@ -290,7 +304,8 @@ pub async fn cleanup(db: &Db, now: DateTime<Utc>) -> Result<usize, Error> {
             .bind("window", now - domain::account::WINDOW),
         ])
         .await?;
-    Ok(changed.iter().sum())
+    let audit = crate::audit::sweep(db, now - chrono::TimeDelta::days(i64::from(audit_days)));
+    Ok(changed.iter().sum::<usize>() + audit.await?)
 }
 
 #[cfg(test)]

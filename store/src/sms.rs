@@ -1,11 +1,12 @@
-//! SMS challenges as stored: at most one live code per account, kept as its SHA-256,
+//! SMS challenges as stored: at most one live code per account, kept as its keyed digest
+//! (`domain::keyed`, made by the Worker),
 //! for one phone, until it expires (`domain::onetime::SMS_CODE_TTL`). A new code replaces
 //! an older one only after `SMS_RESEND_INTERVAL`, in the same statement, so parallel
 //! requests send one code; every typed code counts an attempt before it is compared, so
 //! parallel guesses cannot exceed `SMS_MAX_ATTEMPTS`; a right code is used once.
 
 use chrono::{DateTime, Utc};
-use domain::onetime::{SMS_CODE_TTL, SMS_MAX_ATTEMPTS, SMS_RESEND_INTERVAL};
+use domain::onetime::{SMS_CAP_WINDOW, SMS_CODE_TTL, SMS_MAX_ATTEMPTS, SMS_RESEND_INTERVAL};
 use serde::Deserialize;
 
 use crate::{Db, Error, Query};
@@ -27,6 +28,45 @@ pub fn offer(account: &str, phone: &str, code_hash: &str, now: DateTime<Utc>) ->
     .bind("now", now)
     .bind("expires", now + SMS_CODE_TTL)
     .bind("resend_before", now - SMS_RESEND_INTERVAL)
+}
+
+/// The hourly caps on codes sent (`domain::config::Identity`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caps {
+    pub per_number: u32,
+    pub overall: u32,
+}
+
+/// The statement `count_send` runs: one row written only while both caps have room.
+pub(crate) fn count_send_query(phone: &str, caps: Caps, now: DateTime<Utc>) -> Query {
+    Query::new(
+        "INSERT INTO sms_sends (phone, sent_at) SELECT :phone, :now \
+         WHERE (SELECT count(*) FROM sms_sends WHERE phone = :phone AND sent_at > :since) \
+                 < :per_number \
+           AND (SELECT count(*) FROM sms_sends WHERE sent_at > :since) < :overall",
+    )
+    .bind("phone", phone)
+    .bind("now", now)
+    .bind("since", now - SMS_CAP_WINDOW)
+    .bind("per_number", caps.per_number)
+    .bind("overall", caps.overall)
+}
+
+/// Counts one code about to be sent to `phone`, in one statement so parallel sends
+/// cannot pass a cap together; `false` (nothing counted) when the number or the service
+/// has used up its codes for the hour.
+pub async fn count_send(
+    db: &Db,
+    phone: &str,
+    caps: Caps,
+    now: DateTime<Utc>,
+) -> Result<bool, Error> {
+    Ok(db.run(count_send_query(phone, caps, now)).await? == 1)
+}
+
+/// Forgets sends older than the caps' window (the cron's cleanup).
+pub(crate) fn forget_sends(now: DateTime<Utc>) -> Query {
+    Query::new("DELETE FROM sms_sends WHERE sent_at <= :since").bind("since", now - SMS_CAP_WINDOW)
 }
 
 /// Takes back a code that could not be sent.
@@ -118,5 +158,34 @@ mod tests {
         );
         assert_eq!(block_on(f.db.run(consume("a-c1", "h"))).expect("runs"), 1);
         assert_eq!(block_on(f.db.run(consume("a-c1", "h"))).expect("runs"), 0);
+    }
+
+    #[test]
+    fn codes_are_capped_per_number_and_overall_within_the_hour() {
+        let f = with_accounts();
+        let caps = Caps {
+            per_number: 2,
+            overall: 3,
+        };
+        let send = |phone, t| block_on(count_send(&f.db, phone, caps, at(t))).expect("counts");
+        assert!(send("+819011110000", 0));
+        assert!(send("+819011110000", 60));
+        assert!(!send("+819011110000", 120), "the third to one number");
+        assert!(send("+819022220000", 180));
+        assert!(!send("+819033330000", 240), "the fourth overall");
+        let hour = SMS_CAP_WINDOW.num_seconds();
+        assert!(
+            send("+819011110000", hour + 1),
+            "the first one has left the window"
+        );
+        let gone = block_on(f.db.run(forget_sends(at(hour + 61)))).expect("runs");
+        assert_eq!(gone, 2);
+        for q in [
+            count_send_query("+819011110000", caps, at(0)),
+            forget_sends(at(0)),
+        ] {
+            let plan = f.db.plan(&q).expect("plans").join("\n");
+            assert!(!plan.contains("SCAN sms_sends"), "{plan}");
+        }
     }
 }

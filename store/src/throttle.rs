@@ -99,6 +99,23 @@ pub fn release(key: &str, how: Release, limits: Limits) -> Query {
     }
 }
 
+/// Whether a refusal of the locked `key` at `now` is the first of its lock, and so worth
+/// an audit entry: true once per lock, whatever the number of parallel refusals; false
+/// when the key is not locked (`reserve` gave up on a busy row).
+pub async fn first_refusal(db: &Db, key: &str, now: DateTime<Utc>) -> Result<bool, Error> {
+    let changed = db
+        .run(
+            Query::new(
+                "UPDATE signin_throttle SET noted_until = locked_until \
+                 WHERE key = :key AND locked_until > :now AND noted_until IS NOT locked_until",
+            )
+            .bind("key", key)
+            .bind("now", now),
+        )
+        .await?;
+    Ok(changed == 1)
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeDelta;
@@ -157,5 +174,39 @@ mod tests {
         reserve_at(&db, "k", at(1)).expect("counted");
         block_on(db.run(release("k", Release::Everything, PER_LOGIN_ID))).expect("runs");
         assert_eq!(reserve_at(&db, "k", at(2)).map(|s| s.failures), Some(1));
+    }
+
+    fn lock(db: &Db, key: &str, from: i64) {
+        for n in 0..PER_LOGIN_ID.max_failures {
+            reserve_at(db, key, at(from + i64::from(n)));
+        }
+    }
+
+    #[test]
+    fn a_lock_is_noted_once_and_the_next_lock_again() {
+        let db = db();
+        assert!(
+            !block_on(first_refusal(&db, "k", at(0))).expect("runs"),
+            "no row"
+        );
+        reserve_at(&db, "k", at(0)).expect("counted");
+        assert!(
+            !block_on(first_refusal(&db, "k", at(1))).expect("runs"),
+            "not locked"
+        );
+        lock(&db, "k", 2);
+        let refusals: Vec<bool> = (0..5)
+            .map(|n| block_on(first_refusal(&db, "k", at(10 + n))).expect("runs"))
+            .collect();
+        assert_eq!(refusals, [true, false, false, false, false]);
+        assert!(block_on(first_refusal(&db, "other", at(10))).is_ok_and(|f| !f));
+        let later = at(0) + domain::account::LOCKOUT + TimeDelta::minutes(1);
+        assert!(
+            !block_on(first_refusal(&db, "k", later)).expect("runs"),
+            "lock over"
+        );
+        let from = (later - at(0)).num_seconds();
+        lock(&db, "k", from);
+        assert!(block_on(first_refusal(&db, "k", at(from + 10))).expect("runs"));
     }
 }

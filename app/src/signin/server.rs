@@ -70,11 +70,17 @@ pub async fn totp_setup() -> Result<NewAuthenticator, ServerFnError> {
 
 pub async fn recovery_codes() -> Result<Vec<String>, ServerFnError> {
     let (caller, _) = signed_in()?;
+    let seal_key = crate::tenant::config()
+        .map_err(|e| ServerFnError::new(e.to_string()))?
+        .totp_seal_key
+        .clone();
+    let session = caller.session.clone();
     let reveal = with_env("recovery codes", |env| async move {
-        store::sessions::take_reveal(&db(&env)?, &caller.session).await
+        store::sessions::take_reveal(&db(&env)?, &session).await
     })
     .await?;
     Ok(reveal
+        .and_then(|r| crate::sealing::open_reveal(&seal_key, &caller.account_id, &r))
         .and_then(|r| serde_json::from_str(&r).ok())
         .unwrap_or_default())
 }

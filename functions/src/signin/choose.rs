@@ -46,13 +46,21 @@ pub async fn choose(
     };
     let now = crate::clock::now(&env).await;
     let origin = origin(&headers);
-    if stale(caller, now) {
+    let mut reauthenticated;
+    let caller = if stale(caller, now) {
         match super::password::reauthenticate(&env, caller, &origin, &form.password, now).await {
-            Ok(true) => {}
+            Ok(true) => {
+                // The password was given just now, and the new session says so.
+                reauthenticated = caller.clone();
+                reauthenticated.authenticated_at = now;
+                &reauthenticated
+            }
             Ok(false) => return back("/setup/2fa", FormError::Reauth),
             Err(e) => return unavailable("/setup/2fa", e),
         }
-    }
+    } else {
+        caller
+    };
     match SecondFactor::parse(&form.method) {
         Some(SecondFactor::Totp) => see_other("/setup/totp"),
         Some(SecondFactor::Sms) => see_other("/setup/sms"),

@@ -1,11 +1,13 @@
 //! Enabling a second factor: the change of the account, fresh recovery codes (only their
-//! SHA-256 kept; the new session shows them once), the end of the account's other
-//! sessions and the audit entries, in one batch. At the first sign-in, choosing the
+//! keyed digests kept, `domain::keyed`; the new session holds them sealed until it shows
+//! them once), the end of the account's other sessions and the audit entries, in one
+//! batch. At the first sign-in, choosing the
 //! factor completes the sign-in, and is recorded like a sign-in with a code.
 
 use app::tenant::Caller;
 use chrono::{DateTime, Utc};
 use domain::access::Stage;
+use domain::keyed::Kind;
 use domain::onetime;
 use domain::signin::{AuditEvent, FormError};
 use store::Query;
@@ -15,7 +17,7 @@ use worker::Env;
 use super::{Answer, back, full_session, go};
 use crate::audit::Entry;
 use crate::error::AppError;
-use crate::secret::{random, sha256_hex};
+use crate::secret::random;
 use crate::session::{self, Origin};
 
 /// The entry that records a first sign-in completed by choosing a second factor; none
@@ -46,10 +48,16 @@ pub(super) async fn enable(
     for _ in 0..onetime::RECOVERY_CODES {
         codes.push(onetime::recovery_code(random::<8>()?));
     }
+    let seal_key = &crate::config::get(env).totp_seal_key;
+    let digest = |code: &String| {
+        let normal = onetime::normalize_recovery(code).unwrap_or_else(|| code.clone());
+        app::sealing::code_digest(seal_key, Kind::Recovery, &caller.account_id, &normal)
+    };
     let hashes: Vec<String> = codes
         .iter()
-        .map(|code| sha256_hex(&onetime::normalize_recovery(code).unwrap_or_else(|| code.clone())))
-        .collect();
+        .map(digest)
+        .collect::<Option<_>>()
+        .ok_or(AppError::Unavailable { retry_after_s: 60 })?;
     let mut batch = vec![update];
     batch.extend(store::recovery::replace(&caller.account_id, &hashes));
     batch.push(store::sessions::revoke_others(
@@ -65,6 +73,8 @@ pub(super) async fn enable(
     }
     // The codes are shown once, on the next page, by the new session.
     let reveal = serde_json::to_string(&codes).unwrap_or_default();
+    let reveal = app::sealing::seal_reveal(seal_key, &caller.account_id, &reveal)
+        .ok_or(AppError::Unavailable { retry_after_s: 60 })?;
     let new = session::New {
         reveal: Some(&reveal),
         ..full_session(caller, origin)

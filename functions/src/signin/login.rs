@@ -1,7 +1,9 @@
 //! ログイン: a login id and password. Every attempt is counted before it is checked, per
 //! login id and per address, and a right one takes its count back as
 //! `domain::signin::release_after_password` says; an unknown id costs the same work and
-//! gets the same answer as a wrong password (`domain::signin::login_verdict`).
+//! gets the same answer as a wrong password (`domain::signin::login_verdict`), and so
+//! does an id or password longer than its bound (`domain::bounds`). A locked id or
+//! address is written in the audit log once per lock, not once per refused attempt.
 
 use app::tenant::Visitor;
 use axum::Extension;
@@ -10,22 +12,21 @@ use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 use domain::access::Stage;
 use domain::account::{PER_ADDRESS, PER_LOGIN_ID};
-use domain::password;
 use domain::signin::{
-    AuditEvent, FormError, Found, LoginRefusal, Release, SecondFactor, login_verdict,
-    release_after_password,
+    AuditEvent, FormError, Found, Release, SecondFactor, login_verdict, release_after_password,
 };
+use domain::{bounds, password};
 use serde::Deserialize;
 use store::accounts::AccountRow;
 use store::audit::insert;
-use store::throttle::{release, reserve};
+use store::throttle::{first_refusal, release, reserve};
 use worker::Env;
 
 use super::{Answer, back, go, unavailable};
 use crate::audit::{self, Entry};
 use crate::error::AppError;
 use crate::secret::random;
-use crate::session::{self, Origin};
+use crate::session::{self, Origin, Since};
 use crate::throttle;
 use crate::web::{csrf_ok, origin};
 
@@ -65,47 +66,60 @@ async fn login_inner(
     now: DateTime<Utc>,
 ) -> Result<Answer, AppError> {
     let db = crate::store(env)?;
-    let login_id = form.login_id.trim();
+    let typed_id = form.login_id.trim();
+    // Over its bound, an id or password is never looked at: no account can have it, so it
+    // is counted and answered like a wrong password, under the key of its first part.
+    let login_id = bounds::within(typed_id, bounds::LOGIN_ID_CHARS);
+    let password = bounds::within(&form.password, bounds::PASSWORD_CHARS);
+    let counted_id = login_id.unwrap_or_else(|| bounds::cut(typed_id, bounds::LOGIN_ID_CHARS));
     let fail = |reason: &'static str| Entry {
-        login_id: Some(login_id),
+        login_id: Some(counted_id),
         origin: Some(origin),
         detail: Some(reason.to_owned()),
         ..Entry::of(AuditEvent::SigninFailure)
     };
-    let key = throttle::login_id_key(login_id);
+    let key = throttle::login_id_key(counted_id);
     let Some(after) = reserve(&db, &key, PER_LOGIN_ID, now).await? else {
-        audit::record(&db, &fail("ユーザIDがロック中"), now).await;
+        if first_refusal(&db, &key, now).await? {
+            audit::record(&db, &fail("ユーザIDがロック中"), now).await;
+        }
         return Ok(back("/login", FormError::Locked));
     };
     let address_key = origin.ip.as_deref().map(throttle::address_key);
     if let Some(k) = &address_key
         && reserve(&db, k, PER_ADDRESS, now).await?.is_none()
     {
-        db.batch(vec![
-            release(&key, Release::ThisAttempt, PER_LOGIN_ID),
-            insert(&fail("送信元アドレスがロック中"), now),
-        ])
-        .await?;
+        let mut batch = vec![release(&key, Release::ThisAttempt, PER_LOGIN_ID)];
+        if first_refusal(&db, k, now).await? {
+            batch.push(insert(&fail("送信元アドレスがロック中"), now));
+        }
+        db.batch(batch).await?;
         return Ok(back("/login", FormError::Locked));
     }
-    let account = store::accounts::usable_by_login_id(&db, login_id).await?;
+    let account = match (login_id, password) {
+        (Some(id), Some(_)) => store::accounts::usable_by_login_id(&db, id).await?,
+        _ => None,
+    };
+    let password = password.unwrap_or_default();
     // The same work whether the id is unknown or the password wrong.
     let found = match &account {
         None => {
-            password::verify_dummy(&form.password);
+            password::verify_dummy(password);
             None
         }
         Some(a) => Some(Found {
-            password_ok: password::verify(&form.password, &a.password_hash),
+            password_ok: password::verify(password, &a.password_hash),
             temporary_until: a.temp_expires_at,
         }),
     };
     let verdict = login_verdict(found, now);
     let scope = account.as_ref().and_then(AccountRow::scope);
     let (Ok(()), Some(account), Some(scope)) = (verdict, account.as_ref(), scope.as_ref()) else {
-        let why = verdict
-            .err()
-            .map_or("アカウントの設定の不整合", LoginRefusal::detail);
+        let why = match (login_id, verdict) {
+            (None, _) => "長すぎるユーザID",
+            (Some(_), Err(refusal)) => refusal.detail(),
+            (Some(_), Ok(())) => "アカウントの設定の不整合",
+        };
         let entry = Entry {
             account_id: account.as_ref().map(|a| a.id.as_str()),
             scope: scope.as_ref(),
@@ -144,7 +158,7 @@ async fn login_inner(
     );
     if password::needs_rehash(&account.password_hash) {
         // Made under earlier parameters: replaced now that the password is at hand.
-        let fresh = password::hash(&form.password, random::<{ password::SALT_BYTES }>()?);
+        let fresh = password::hash(password, random::<{ password::SALT_BYTES }>()?);
         batch.push(store::accounts::rehash(
             &account.id,
             &account.password_hash,
@@ -162,7 +176,9 @@ async fn login_inner(
     let new = session::New {
         account: &account.id,
         stage,
-        previous: visitor.caller.as_ref().map(|c| c.session.as_str()),
+        since: Since::Password {
+            replaces: visitor.caller.as_ref().map(|c| c.session.as_str()),
+        },
         origin,
         reveal: None,
     };

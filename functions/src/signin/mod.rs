@@ -10,7 +10,9 @@
 //! `factor` which enables either) → signed in. Later sign-ins ask for the chosen second
 //! factor or a recovery code (`verify`). `password` re-checks a password and changes it;
 //! `signout` ends sessions. Each step starts a new session, so no session id survives a
-//! change of privilege.
+//! change of privilege; only the password at ログイン starts a new sign-in, and the
+//! other steps keep its start and password time (`session::Since`), so a chain of new
+//! ids never outlives the 12-hour limit or keeps the password fresh.
 
 mod choose;
 mod factor;
@@ -42,7 +44,7 @@ pub use totp::confirm_totp;
 pub use verify::verify;
 
 use crate::error::AppError;
-use crate::session::{self, Origin};
+use crate::session::{self, Origin, Since};
 use crate::web::{csrf_ok, see_other, set_cookies};
 
 type Answer = Response<Body>;
@@ -66,12 +68,17 @@ async fn go(
     Ok(r)
 }
 
-/// A full session for `caller`, replacing the one they have.
+/// A full session for `caller`, replacing the one they have and going on with its
+/// sign-in: its start and password time carry over.
 fn full_session<'a>(caller: &'a Caller, origin: &'a Origin) -> session::New<'a> {
     session::New {
         account: &caller.account_id,
         stage: Stage::Full,
-        previous: Some(&caller.session),
+        since: Since::Continues {
+            previous: &caller.session,
+            signed_in: caller.created_at,
+            authenticated: caller.authenticated_at,
+        },
         origin,
         reveal: None,
     }
@@ -97,6 +104,13 @@ pub struct CodeForm {
     csrf: String,
     #[serde(default)]
     code: String,
+}
+
+impl CodeForm {
+    /// The typed code; empty (which no check passes) when it is longer than any code.
+    fn code(&self) -> &str {
+        domain::bounds::within(&self.code, domain::bounds::CODE_CHARS).unwrap_or_default()
+    }
 }
 
 /// The caller of a form whose session is at one of `stages` and whose anti-forgery token

@@ -10,8 +10,8 @@ use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 use domain::access::Stage;
 use domain::account::{PER_LOGIN_ID, password_problems};
-use domain::password;
 use domain::signin::{AuditEvent, FormError, Release};
+use domain::{bounds, password};
 use serde::Deserialize;
 use store::audit::insert;
 use store::sessions;
@@ -21,7 +21,7 @@ use super::{Answer, back, form_caller, full_session, go, unavailable};
 use crate::audit::{self, Entry};
 use crate::error::AppError;
 use crate::secret::random;
-use crate::session::Origin;
+use crate::session::{self, Origin, Since};
 use crate::throttle;
 use crate::web::{origin, see_other};
 
@@ -62,13 +62,17 @@ async fn again(
         .await?
         .is_none()
     {
-        audit::record(db, &failed("ユーザIDがロック中"), now).await;
+        if store::throttle::first_refusal(db, &key, now).await? {
+            audit::record(db, &failed("ユーザIDがロック中"), now).await;
+        }
         return Ok(false);
     }
     let account = store::accounts::usable_by_id(db, &caller.account_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !password::verify(given, &account.password_hash) {
+    // Over its bound a password is wrong without being hashed.
+    let given = bounds::within(given, bounds::PASSWORD_CHARS);
+    if !given.is_some_and(|g| password::verify(g, &account.password_hash)) {
         audit::record(db, &failed("パスワードの誤り"), now).await;
         return Ok(false);
     }
@@ -171,14 +175,16 @@ pub async fn change_password(
             ),
         ])
         .await?;
-        go(
-            &env,
-            &db,
-            full_session(caller, &origin),
-            "/account?done=password",
-            now,
-        )
-        .await
+        // The password was given just now; the sign-in keeps its start.
+        let new = session::New {
+            since: Since::Continues {
+                previous: &caller.session,
+                signed_in: caller.created_at,
+                authenticated: now,
+            },
+            ..full_session(caller, &origin)
+        };
+        go(&env, &db, new, "/account?done=password", now).await
     }
     .await;
     result.unwrap_or_else(|e| unavailable("/account", e))

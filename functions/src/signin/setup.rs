@@ -18,7 +18,7 @@ use super::{Answer, back, form_caller, go, unavailable};
 use crate::audit::Entry;
 use crate::error::AppError;
 use crate::secret::random;
-use crate::session::{self, Origin};
+use crate::session::{self, Origin, Since};
 use crate::web::{origin, see_other};
 use app::tenant::Caller;
 
@@ -123,7 +123,13 @@ async fn setup_inner(
     let new = session::New {
         account: &account.id,
         stage,
-        previous: Some(&caller.session),
+        // The sign-in began with the temporary password at /login, and its freshness is
+        // counted from there too.
+        since: Since::Continues {
+            previous: &caller.session,
+            signed_in: caller.created_at,
+            authenticated: caller.authenticated_at,
+        },
         origin,
         reveal: None,
     };

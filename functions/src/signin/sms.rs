@@ -1,7 +1,10 @@
 //! SMS codes: sent to a phone being set up (confirming one code makes SMS the account's
 //! factor) and at each sign-in of an account that uses SMS. Sending is refused while the
-//! last code is recent (`store::sms::offer`); a code that could not be sent is withdrawn
-//! and the user asks again.
+//! last code is recent (`store::sms::offer`) and once the number or the service has sent
+//! its codes for the hour (`store::sms::count_send`, `SMS_PER_NUMBER_PER_HOUR`,
+//! `SMS_PER_HOUR`); a phone is set up only under `SMS_ALLOWED_PREFIXES`. A code that
+//! could not be sent is withdrawn and the user asks again. Codes are stored as keyed
+//! digests (`domain::keyed`).
 
 use app::tenant::Visitor;
 use axum::Extension;
@@ -9,6 +12,7 @@ use axum::extract::Form;
 use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 use domain::access::Stage;
+use domain::keyed::Kind;
 use domain::onetime;
 use domain::signin::{AuditEvent, FormError};
 use serde::Deserialize;
@@ -17,7 +21,7 @@ use worker::Env;
 use super::{Answer, CodeForm, TokenForm, back, factor_caller, form_caller, unavailable};
 use crate::audit::{self, Entry};
 use crate::error::AppError;
-use crate::secret::{random, sha256_hex};
+use crate::secret::random;
 use crate::web::{origin, see_other};
 
 /// Sends a new SMS code to `phone`, replacing any earlier one. `Err` holds the problem
@@ -30,12 +34,22 @@ pub(super) async fn send_code(
     now: DateTime<Utc>,
 ) -> Result<Result<(), FormError>, AppError> {
     let code = onetime::sms_code(random::<4>()?);
+    let digest = sms_digest(env, account, &code)?;
     if db
-        .run(store::sms::offer(account, phone, &sha256_hex(&code), now))
+        .run(store::sms::offer(account, phone, &digest, now))
         .await?
         == 0
     {
         return Ok(Err(FormError::SmsWait));
+    }
+    let identity = &crate::config::get(env).identity;
+    let caps = store::sms::Caps {
+        per_number: identity.sms_per_number,
+        overall: identity.sms_per_hour,
+    };
+    if !store::sms::count_send(db, phone, caps, now).await? {
+        db.run(store::sms::withdraw(account)).await?;
+        return Ok(Err(FormError::SmsLimit));
     }
     let sent = crate::sms::send(env, phone, &onetime::sms_body(&code)).await;
     let entry = |event, detail: String| Entry {
@@ -61,6 +75,7 @@ pub(super) async fn send_code(
 /// Checks a typed SMS code against the live challenge of `account` for `phone`. The
 /// attempt is counted before the comparison; a right code is used once.
 pub(super) async fn check_code(
+    env: &Env,
     db: &store::Db,
     account: &str,
     phone: &str,
@@ -71,10 +86,17 @@ pub(super) async fn check_code(
         return Ok(false);
     };
     let digits = onetime::normalize_code(typed).unwrap_or_default();
-    if !crate::secret::same_secret(&sha256_hex(&digits), &code_hash) {
+    if !crate::secret::same_secret(&sms_digest(env, account, &digits)?, &code_hash) {
         return Ok(false);
     }
     Ok(db.run(store::sms::consume(account, &code_hash)).await? == 1)
+}
+
+/// The stored form of an SMS code of `account` (`domain::keyed`).
+fn sms_digest(env: &Env, account: &str, code: &str) -> Result<String, AppError> {
+    let seal_key = &crate::config::get(env).totp_seal_key;
+    app::sealing::code_digest(seal_key, Kind::Sms, account, code)
+        .ok_or(AppError::Unavailable { retry_after_s: 60 })
 }
 
 #[derive(Deserialize)]
@@ -97,9 +119,13 @@ pub async fn send_phone_code(
         Ok(c) => c,
         Err(answer) => return answer,
     };
-    let Ok(phone) = onetime::parse_phone(&form.phone) else {
+    let typed = domain::bounds::within(&form.phone, domain::bounds::PHONE_CHARS);
+    let Some(Ok(phone)) = typed.map(onetime::parse_phone) else {
         return back("/setup/sms", FormError::Phone);
     };
+    if !onetime::phone_allowed(&phone, &crate::config::get(&env).identity.sms_prefixes) {
+        return back("/setup/sms", FormError::PhoneRegion);
+    }
     let result = async {
         let db = crate::store(&env)?;
         db.run(store::accounts::set_pending_phone(
@@ -140,7 +166,7 @@ pub async fn confirm_sms(
         let Some(phone) = account.sms_pending_phone else {
             return Ok(back("/setup/sms", FormError::SmsStart));
         };
-        if !check_code(&db, &caller.account_id, &phone, &form.code, now).await? {
+        if !check_code(&env, &db, &caller.account_id, &phone, form.code(), now).await? {
             return Ok(see_other("/setup/sms?sent=1&e=code"));
         }
         let update = store::accounts::enable_sms(&caller.account_id, &phone);

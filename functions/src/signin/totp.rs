@@ -43,7 +43,7 @@ pub async fn confirm_totp(
         let (Some(secret), Some(pending)) = (secret, pending) else {
             return Ok(back("/setup/totp", FormError::TotpExpired));
         };
-        let Some(step) = totp::verify(&secret, &form.code, now.timestamp(), None) else {
+        let Some(step) = totp::verify(&secret, form.code(), now.timestamp(), None) else {
             let entry = Entry::by(caller, &origin, AuditEvent::TotpConfirmFailed);
             audit::record(&db, &entry, now).await;
             return Ok(back("/setup/totp", FormError::Code));

@@ -11,6 +11,7 @@ use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 use domain::access::Stage;
 use domain::account::{PER_ADDRESS, PER_LOGIN_ID};
+use domain::keyed::Kind;
 use domain::signin::{AuditEvent, CodeCheck, FormError, RELEASE_AFTER_CODE, Release, code_checks};
 use domain::{onetime, totp};
 use store::accounts::AccountRow;
@@ -21,7 +22,6 @@ use worker::Env;
 use super::{Answer, CodeForm, back, form_caller, full_session, go, unavailable};
 use crate::audit::{self, Entry};
 use crate::error::AppError;
-use crate::secret::sha256_hex;
 use crate::session::{self, Origin};
 use crate::throttle;
 use crate::web::{origin, set_cookies};
@@ -94,14 +94,17 @@ async fn passes(
                 > 0)
         }
         CodeCheck::Sms => match &account.sms_phone {
-            Some(phone) => super::sms::check_code(db, &account.id, phone, typed, now).await,
+            Some(phone) => super::sms::check_code(env, db, &account.id, phone, typed, now).await,
             None => Ok(false),
         },
         CodeCheck::RecoveryCode => {
             let Some(normal) = onetime::normalize_recovery(typed) else {
                 return Ok(false);
             };
-            let spend = store::recovery::spend(&account.id, &sha256_hex(&normal), now);
+            let seal_key = &crate::config::get(env).totp_seal_key;
+            let digest = app::sealing::code_digest(seal_key, Kind::Recovery, &account.id, &normal)
+                .ok_or(AppError::Unavailable { retry_after_s: 60 })?;
+            let spend = store::recovery::spend(&account.id, &digest, now);
             Ok(db.run(spend).await? > 0)
         }
     }
@@ -141,7 +144,7 @@ pub async fn verify(
             .ok_or(AppError::NotFound)?;
         let mut how = None;
         for check in code_checks(account.second_factor) {
-            if passes(&env, &db, &account, *check, &form.code, now).await? {
+            if passes(&env, &db, &account, *check, form.code(), now).await? {
                 how = Some(*check);
                 break;
             }

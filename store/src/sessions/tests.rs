@@ -25,6 +25,8 @@ fn open(f: &crate::testing::Fixture, id: &str, account: &str, stage: Stage, now:
         id_hash: id,
         account,
         stage,
+        signed_in: now,
+        authenticated: now,
         origin: &origin,
         reveal: None,
     };
@@ -134,7 +136,7 @@ fn cleanup_drops_what_ended_a_day_ago_and_keeps_the_rest() {
     open(&f, "new", "a-op", Stage::Full, at(0));
     block_on(f.db.run(revoke("old", at(1)))).expect("revokes");
     let now = at(1) + TimeDelta::days(1) + TimeDelta::milliseconds(1);
-    let touched = block_on(cleanup(&f.db, now)).expect("cleans");
+    let touched = block_on(cleanup(&f.db, now, 400)).expect("cleans");
     assert!(touched >= 1);
     #[derive(Deserialize)]
     struct Id {
@@ -195,6 +197,8 @@ fn recovery_codes_are_revealed_once() {
         id_hash: "s1",
         account: "a-c1",
         stage: Stage::Full,
+        signed_in: at(0),
+        authenticated: at(0),
         origin: &origin,
         reveal: Some("[\"a\",\"b\"]"),
     };
@@ -222,4 +226,31 @@ fn a_caller_carries_the_chosen_second_factor() {
         .expect("live");
     assert_eq!(caller.second_factor, Some(SecondFactor::Sms));
     assert_eq!(caller.sms_phone.as_deref(), Some("+8190"));
+}
+
+#[test]
+fn a_new_id_for_the_same_sign_in_keeps_its_start_and_password_time() {
+    let f = with_accounts();
+    let origin = Origin::default();
+    let new = New {
+        id_hash: "s2",
+        account: "a-c1",
+        stage: Stage::Full,
+        signed_in: at(1_000),
+        authenticated: at(2_000),
+        origin: &origin,
+        reveal: None,
+    };
+    block_on(f.db.run(start(&new, at(9_000), at(100_000)))).expect("starts");
+    let caller = block_on(current(&f.db, "s2", Stage::Full, at(9_500)))
+        .expect("reads")
+        .expect("live");
+    assert_eq!(
+        caller.created_at,
+        at(1_000),
+        "the sign-in's start, not the new id's"
+    );
+    assert_eq!(caller.authenticated_at, at(2_000));
+    let listed = block_on(signed_in(&f.db, "a-c1", at(9_500))).expect("lists");
+    assert_eq!(listed[0].last_seen_at, at(9_000));
 }
