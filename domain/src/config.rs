@@ -168,8 +168,8 @@ impl Config {
         let hourly = TimeDelta::hours(1);
         let rates = Rates {
             enroll_device: Window::new(number("ENROLL_PER_DEVICE_PER_HOUR", 10), hourly),
-            enroll_address: Window::new(number("ENROLL_PER_ADDRESS_PER_HOUR", 120), hourly),
-            api: Window::new(number("ADMIN_API_PER_MIN", 300), TimeDelta::minutes(1)),
+            enroll_address: Window::new(number("ENROLL_PER_ADDRESS_PER_HOUR", 1000), hourly),
+            api: Window::new(number("ADMIN_API_PER_MIN", 1200), TimeDelta::minutes(1)),
             accounts: Window::new(number("ACCOUNTS_ISSUED_PER_HOUR", 100), hourly),
         };
         let offline_after = TimeDelta::minutes(number("OFFLINE_AFTER_MIN", 5).max(1));
@@ -435,7 +435,7 @@ mod tests {
         );
         assert_eq!(c.rates.accounts.max, 100);
         assert_eq!(c.rates.enroll_device.max, 10);
-        assert_eq!(c.rates.enroll_address.max, 120);
+        assert_eq!(c.rates.enroll_address.max, 1000);
         let (c, warnings) = parse(&[
             ("ADMIN_API_PER_MIN", "0"),
             ("ENROLL_PER_DEVICE_PER_HOUR", "x"),
