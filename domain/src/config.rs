@@ -431,7 +431,7 @@ mod tests {
         let (c, _) = parse(&[]);
         assert_eq!(
             (c.rates.api.max, c.rates.api.per),
-            (300, TimeDelta::minutes(1))
+            (1200, TimeDelta::minutes(1))
         );
         assert_eq!(c.rates.accounts.max, 100);
         assert_eq!(c.rates.enroll_device.max, 10);
