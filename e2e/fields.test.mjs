@@ -36,11 +36,19 @@ function snapshot() {
   return Object.fromEntries(tables.map((t) => [t, stack.sql(`SELECT * FROM "${t}"`)]));
 }
 
+/**
+ * POSTs JSON. A kept-alive connection that wrangler dev closed just as it was reused fails
+ * before any answer: it is sent once more on a new one (what is walked here stores nothing).
+ */
 function post(path, body, token = stack.settings.OPERATOR_TOKEN) {
-  return fetch(`${stack.url}${path}`, {
+  const send = () => fetch(`${stack.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify(body),
+  });
+  return send().catch((e) => {
+    if (e.cause?.message !== 'other side closed') throw e;
+    return send();
   });
 }
 
