@@ -1,11 +1,16 @@
 //! The cron sweep, `sweep(env, now)`: count the appliances that are offline (by
 //! `domain::offline` with the configured threshold), delete what `domain::retention` says
-//! is due, mail appliance-down notices (`downtime`), flush due alert notifications and
-//! retry queued mails (`notify`), clean up expired sign-in state; then keep the summary in
-//! KV, where the health endpoint shows it.
+//! is due, flush due alert notifications (`notify`), decide appliance-down notices
+//! (`downtime`), send the queued mails, clean up expired sign-in state; then keep the
+//! summary in KV, where the health endpoint shows it.
+//!
+//! Each step has its own budget (see the step) so that together they stay within one
+//! invocation's limits, and carries the rest over to the next tick. The alert flush runs
+//! before the appliance notices so that a wave of silent appliances cannot starve it. A
+//! step that fails is logged and named in the summary's `failed`; the others still run.
 
 use chrono::{DateTime, Utc};
-use domain::offline::count_offline;
+use domain::offline::offline_before;
 use domain::retention::cutoffs;
 use serde::{Deserialize, Serialize};
 use worker::Env;
@@ -33,6 +38,9 @@ pub struct Summary {
     /// Session, code and throttle rows cleared or deleted (see `session::cleanup`).
     #[serde(default)]
     pub identity_cleaned: usize,
+    /// The steps that failed in this tick (their error is in the log).
+    #[serde(default)]
+    pub failed: Vec<String>,
 }
 
 /// One cron tick as of `now`.
@@ -40,20 +48,43 @@ pub async fn sweep(env: &Env, now: DateTime<Utc>) -> Result<Summary, AppError> {
     let db = crate::store(env)?;
     let cron = store::cron::tick();
     let config = config::get(env);
-    let last_seen = store::devices::last_seen(&db, &cron).await?;
-    let offline = count_offline(last_seen.iter().copied(), now, config.downtime.threshold);
-    let deleted = match cutoffs(config.retention.days, now) {
-        Some(c) => store::retention::sweep(&db, &cron, &c, config.retention).await?,
-        None => 0,
+    let mut failed = Vec::new();
+    let mut step = |name: &str, result: Result<usize, AppError>| {
+        result.unwrap_or_else(|e| {
+            worker::console_error!("cron sweep at {now}: step {name} failed: {e:?}");
+            failed.push(name.to_owned());
+            0
+        })
     };
+    let offline_bound = offline_before(now, config.downtime.threshold);
+    let fleet = store::devices::fleet(&db, &cron, offline_bound).await;
+    let (devices, offline) = fleet.as_ref().map_or((0, 0), |f| (f.devices, f.offline));
+    step("fleet", fleet.map(|f| f.devices).map_err(AppError::from));
+    let deleted = match cutoffs(config.retention.days, now) {
+        Some(c) => store::retention::sweep(&db, &cron, &c, config.retention)
+            .await
+            .map_err(AppError::from),
+        None => Ok(0),
+    };
+    let deleted = step("retention", deleted);
+    let alerts = step("alerts", notify::flush_due(env, &cron, now).await);
+    let appliance_notices = step("downtime", downtime::sweep(env, &cron, now).await);
+    let queued = step("queue", notify::send_queued(env, &cron, now).await);
+    let identity_cleaned = step(
+        "identity",
+        store::sessions::cleanup(&db, now)
+            .await
+            .map_err(AppError::from),
+    );
     let summary = Summary {
         at: domain::jst::rfc3339(now),
-        devices: last_seen.len(),
+        devices,
         offline,
         deleted,
-        appliance_notices: downtime::sweep(env, &cron, now).await?,
-        mails_sent: notify::run(env, &cron, now).await?,
-        identity_cleaned: store::sessions::cleanup(&db, now).await?,
+        mails_sent: alerts + queued,
+        appliance_notices,
+        identity_cleaned,
+        failed,
     };
     keep(env, &summary).await?;
     Ok(summary)
