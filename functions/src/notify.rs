@@ -26,7 +26,7 @@ use crate::alert_mail;
 use crate::delivery::{self, new_mail_id};
 use crate::error::AppError;
 
-/// Customers flushed per cron tick at most: each flush costs about eight D1 queries and
+/// Customers flushed per cron tick at most: each flush costs about seven D1 queries and
 /// one subrequest.
 pub const FLUSHES_PER_TICK: usize = 40;
 

@@ -4,10 +4,22 @@
 //! (`downtime`), send the queued mails, clean up expired sign-in state; then keep the
 //! summary in KV, where the health endpoint shows it.
 //!
-//! Each step has its own budget (see the step) so that together they stay within one
-//! invocation's limits, and carries the rest over to the next tick. The alert flush runs
-//! before the appliance notices so that a wave of silent appliances cannot starve it. A
-//! step that fails is logged and named in the summary's `failed`; the others still run.
+//! Each step has its own budget so that together they stay within one invocation's
+//! limits (about 1,000 D1 queries and 1,000 subrequests on the paid plan; a D1 batch is
+//! one query), and carries the rest over to the next tick:
+//!
+//! | step | at most per tick | D1 queries | subrequests |
+//! |---|---|---|---|
+//! | fleet | one COUNT | 1 | |
+//! | retention | `store::retention::STATEMENTS_PER_TICK` deletes | 100 | |
+//! | alerts | `notify::FLUSHES_PER_TICK` flushes | ~280 | 40 |
+//! | downtime | `downtime::DECIDED_PER_TICK` appliances | 11 | |
+//! | queue | `notify::SENT_PER_TICK` mails, in pages of 25 | ~35 | 400 |
+//! | identity | one batch | 1 | |
+//!
+//! The alert flush runs before the appliance notices so that a wave of silent appliances
+//! cannot starve it. A step that fails is logged and named in the summary's `failed`; the
+//! others still run.
 
 use chrono::{DateTime, Utc};
 use domain::offline::offline_before;
@@ -49,37 +61,33 @@ pub async fn sweep(env: &Env, now: DateTime<Utc>) -> Result<Summary, AppError> {
     let cron = store::cron::tick();
     let config = config::get(env);
     let mut failed = Vec::new();
-    let mut step = |name: &str, result: Result<usize, AppError>| {
-        result.unwrap_or_else(|e| {
-            worker::console_error!("cron sweep at {now}: step {name} failed: {e:?}");
-            failed.push(name.to_owned());
-            0
-        })
-    };
     let offline_bound = offline_before(now, config.downtime.threshold);
     let fleet = store::devices::fleet(&db, &cron, offline_bound).await;
-    let (devices, offline) = fleet.as_ref().map_or((0, 0), |f| (f.devices, f.offline));
-    step("fleet", fleet.map(|f| f.devices).map_err(AppError::from));
+    let fleet = ran(&mut failed, "fleet", now, fleet.map_err(AppError::from));
     let deleted = match cutoffs(config.retention.days, now) {
         Some(c) => store::retention::sweep(&db, &cron, &c, config.retention)
             .await
             .map_err(AppError::from),
         None => Ok(0),
     };
-    let deleted = step("retention", deleted);
-    let alerts = step("alerts", notify::flush_due(env, &cron, now).await);
-    let appliance_notices = step("downtime", downtime::sweep(env, &cron, now).await);
-    let queued = step("queue", notify::send_queued(env, &cron, now).await);
-    let identity_cleaned = step(
+    let deleted = ran(&mut failed, "retention", now, deleted);
+    let alerts = notify::flush_due(env, &cron, now).await;
+    let alerts = ran(&mut failed, "alerts", now, alerts);
+    let notices = downtime::sweep(env, &cron, now).await;
+    let appliance_notices = ran(&mut failed, "downtime", now, notices);
+    let queued = notify::send_queued(env, &cron, now).await;
+    let queued = ran(&mut failed, "queue", now, queued);
+    let cleaned = store::sessions::cleanup(&db, now).await;
+    let identity_cleaned = ran(
+        &mut failed,
         "identity",
-        store::sessions::cleanup(&db, now)
-            .await
-            .map_err(AppError::from),
+        now,
+        cleaned.map_err(AppError::from),
     );
     let summary = Summary {
         at: domain::jst::rfc3339(now),
-        devices,
-        offline,
+        devices: fleet.devices,
+        offline: fleet.offline,
         deleted,
         mails_sent: alerts + queued,
         appliance_notices,
@@ -88,6 +96,21 @@ pub async fn sweep(env: &Env, now: DateTime<Utc>) -> Result<Summary, AppError> {
     };
     keep(env, &summary).await?;
     Ok(summary)
+}
+
+/// What step `name` returned, or nothing when it failed: then it is logged and named in
+/// `failed`, and the sweep goes on.
+fn ran<T: Default>(
+    failed: &mut Vec<String>,
+    name: &str,
+    now: DateTime<Utc>,
+    result: Result<T, AppError>,
+) -> T {
+    result.unwrap_or_else(|e| {
+        worker::console_error!("cron sweep at {now}: step {name} failed: {e:?}");
+        failed.push(name.to_owned());
+        T::default()
+    })
 }
 
 async fn keep(env: &Env, summary: &Summary) -> worker::Result<()> {

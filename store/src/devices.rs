@@ -112,7 +112,7 @@ pub async fn list(db: &Db, tenant: &Tenant) -> Result<Vec<Listed>, Error> {
 
 /// The fleet as the sweep counts it: every appliance of every customer, and how many of
 /// them are offline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 pub struct Fleet {
     pub devices: usize,
     pub offline: usize,
@@ -131,10 +131,7 @@ pub(crate) fn fleet_query(offline_before: DateTime<Utc>) -> Query {
 /// (`domain::offline::offline_before`) or never: one counting query, not one row each.
 pub async fn fleet(db: &Db, _cron: &Cron, offline_before: DateTime<Utc>) -> Result<Fleet, Error> {
     let fleet: Option<Fleet> = db.first(fleet_query(offline_before)).await?;
-    Ok(fleet.unwrap_or(Fleet {
-        devices: 0,
-        offline: 0,
-    }))
+    Ok(fleet.unwrap_or_default())
 }
 
 /// A new enrollment code, as stored: its hash and when it expires.

@@ -20,7 +20,7 @@ use crate::cron::Cron;
 use crate::{Arg, Db, Error, Query, Tenant};
 
 /// Delete statements per tick at most, over all tables.
-pub const STATEMENTS_PER_TICK: u32 = 200;
+pub const STATEMENTS_PER_TICK: u32 = 100;
 
 /// One table's rule: the rows a chunk deletes, selected by key columns.
 pub(crate) struct Rule {
