@@ -255,3 +255,28 @@ test('after four alert mails in a day, lower tiers wait for the next morning; �
   assert.ok(last, 'sent in the morning');
   assert.match(last.text, /port 1006/);
 });
+
+test('a flood of distinct incidents is one mail listing the 50 most urgent, ★★★ first, and counting the rest', async () => {
+  const c = await customer('株式会社おおぜい');
+  const token = await enrolledDevice(stack, c, '0e00000000f8');
+  // 80 distinct lower-tier incidents (each its own signature from one source to one host:
+  // no mass activity), then a ★★★ at the end of the same report.
+  const events = Array.from({ length: 80 }, (_, i) => scan(`e-many-${i}`, String(2020000 + i), 10000 + i));
+  events.push(beacon('e-many-c2'));
+  assert.equal((await sendReport(stack, token, report('r-many', events))).status, 202);
+  const [mail] = await waitFor(async () => { const m = await mailsOf('株式会社おおぜい'); return m.length ? m : null; });
+  assert.match(mail.subject, /★★★/);
+  assert.match(mail.subject, /81件/);
+  assert.match(mail.text, /1件目　重要度：★★★/, 'the ★★★ is listed first');
+  assert.match(mail.text, /50件目/);
+  assert.doesNotMatch(mail.text, /51件目/);
+  assert.equal((mail.text.match(/\/alerts\//g) ?? []).length, 50, 'one link per listed incident');
+  assert.match(mail.text, /ほか31件のアラートは、ポータルでご確認ください/);
+  assert.match(mail.html, /ほか31件/);
+  // One mail took every notification: nothing is left for a second mail.
+  const claimed = stack.sql(`SELECT count(DISTINCT mail_id) AS mails, count(*) AS n,
+      sum(mail_id IS NULL) AS pending FROM notifications WHERE customer_id = '${c}'`)[0];
+  assert.deepEqual(claimed, { mails: 1, n: 81, pending: 0 });
+  await stack.cron(new Date(Date.now() + 6 * 60_000));
+  assert.equal((await mailsOf('株式会社おおぜい')).length, 1);
+});

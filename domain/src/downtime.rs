@@ -78,6 +78,37 @@ pub fn latest_daily(now: DateTime<Utc>, daily_at: NaiveTime) -> DateTime<Utc> {
     jst::latest(now, daily_at)
 }
 
+/// Which appliances a check at one moment would change, as bounds a query compares with:
+/// exactly those for which [`decide`] stores or sends something, so a sweep can read
+/// only them, a bounded page at a time, and each page it handles leaves the set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Due {
+    /// Last seen before this (or never): offline (`offline::offline_before`).
+    pub offline_before: DateTime<Utc>,
+    /// The latest daily check; a down appliance whose `daily_done` is earlier is due.
+    pub daily: DateTime<Utc>,
+}
+
+impl Due {
+    pub fn at(policy: &Policy, now: DateTime<Utc>) -> Due {
+        Due {
+            offline_before: crate::offline::offline_before(now, policy.threshold),
+            daily: latest_daily(now, policy.daily_at),
+        }
+    }
+
+    /// Whether an appliance in `state`, last seen at `last_seen`, is due: the rule the
+    /// sweep's query (`store::downtime::due`) states in SQL.
+    pub fn includes(&self, state: Option<Down>, last_seen: Option<DateTime<Utc>>) -> bool {
+        let offline = last_seen.is_none_or(|seen| seen < self.offline_before);
+        match state {
+            None => offline && last_seen.is_some(),
+            Some(_) if !offline => true,
+            Some(down) => down.daily_done.is_none_or(|done| done < self.daily),
+        }
+    }
+}
+
 /// Decides for one appliance that has reported at least once (one never installed is not
 /// "down": `last_seen == None` and no state gives no notice).
 pub fn decide(
@@ -312,6 +343,33 @@ mod tests {
                     _ => {}
                 }
             }
+        }
+    }
+
+    proptest! {
+        /// The sweep reads only the due appliances: that must be exactly those a check
+        /// would change, or some would be missed (or read again forever).
+        #[test]
+        fn the_due_appliances_are_exactly_those_a_check_changes(
+            seen in proptest::option::of(0i64..4000),
+            down in proptest::option::of((proptest::option::of(0i64..4000), 0i64..4000, 0i64..4000, proptest::option::of(0i64..4000))),
+            now in 0i64..4000,
+        ) {
+            let policy = Policy::default();
+            let t0 = at("2026-11-25T00:00:00+09:00");
+            let m = |x: i64| t0 + TimeDelta::minutes(x);
+            let state = down.map(|(last, first, latest, daily)| Down {
+                last_seen: last.map(m),
+                first_notice_at: m(first),
+                last_notice_at: m(latest),
+                daily_done: daily.map(m),
+            });
+            let now = m(now);
+            let last_seen = seen.map(m);
+            prop_assert_eq!(
+                Due::at(&policy, now).includes(state, last_seen),
+                decide(&policy, state, last_seen, now).changes(state)
+            );
         }
     }
 

@@ -19,6 +19,12 @@ pub const LOOKBACK: TimeDelta = TimeDelta::hours(24);
 /// This many distinct sources, or distinct hosts of the customer, make activity "mass".
 pub const MANY: u32 = 3;
 
+/// A flush judges at most this many of a customer's pending notifications, the most
+/// urgent first (each judgement counts rows over the [`LOOKBACK`]); the rest go into the
+/// same mail unjudged, counted among its 「ほか N 件」, so a backlog of 100,000 costs a
+/// flush no more than a handful.
+pub const JUDGED_AT_MOST: u32 = 200;
+
 /// How widely one signature was seen at one customer over the [`LOOKBACK`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Spread {

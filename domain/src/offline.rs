@@ -40,16 +40,10 @@ pub fn status(
     }
 }
 
-/// How many of the appliances last seen at these times are offline at `now`.
-pub fn count_offline(
-    last_seen: impl IntoIterator<Item = Option<DateTime<Utc>>>,
-    now: DateTime<Utc>,
-    threshold: TimeDelta,
-) -> usize {
-    last_seen
-        .into_iter()
-        .filter(|seen| status(*seen, now, threshold) == Status::Offline)
-        .count()
+/// Appliances last seen before this moment (or never) are offline at `now`: the same rule
+/// as [`status`], as a bound a query can compare with.
+pub fn offline_before(now: DateTime<Utc>, threshold: TimeDelta) -> DateTime<Utc> {
+    now - threshold
 }
 
 /// Which appliances a list shows: all of them, or only those that are online.
@@ -135,12 +129,14 @@ mod tests {
     }
 
     #[test]
-    fn counting_offline_appliances_counts_the_silent_and_the_never_seen() {
-        let seen = ["2026-11-25T10:04:00Z", "2026-11-25T09:00:00Z"].map(|s| Some(at(s)));
-        let all = seen.into_iter().chain([None]);
+    fn the_bound_a_query_compares_with_agrees_with_the_status() {
+        let now = at("2026-11-25T10:05:00Z");
+        let bound = offline_before(now, DEFAULT_THRESHOLD);
+        let just_before = bound - TimeDelta::milliseconds(1);
+        assert_eq!(status(Some(bound), now, DEFAULT_THRESHOLD), Status::Online);
         assert_eq!(
-            count_offline(all, at("2026-11-25T10:05:00Z"), DEFAULT_THRESHOLD),
-            2
+            status(Some(just_before), now, DEFAULT_THRESHOLD),
+            Status::Offline
         );
     }
 

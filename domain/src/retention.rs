@@ -1,7 +1,8 @@
-//! How long stored data is kept. Raw threat rows, usage records and the daily rollups
-//! are kept for `days` (default 90, seed: at least three months of history in the
-//! portal); the ids that make re-sent reports idempotent only as long as the parser would
-//! accept the event again, plus a day.
+//! How long stored data is kept. Raw threat rows, usage records, the daily rollups,
+//! incidents (by their last activity, with their notifications and reviews), mails and
+//! stale down states are kept for `days` (default 90, seed: at least three months of
+//! history in the portal); the ids that make re-sent reports idempotent only as long as
+//! the parser would accept the event again, plus a day. docs/retention.md has every table.
 
 use chrono::{DateTime, TimeDelta, Utc};
 

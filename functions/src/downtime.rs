@@ -1,57 +1,60 @@
-//! The appliance-down part of the cron sweep: for every watched appliance (enabled, of a
-//! running contract) ask `domain::downtime` whether to mail (first notice, daily
-//! re-notice, recovery), and store the new state together with the queued mail in one
-//! batch (`store::downtime`), so a notice is never lost or sent twice; then hand the mail
-//! to `delivery` (failed sends are retried by `notify::run`).
+//! The appliance-down part of the cron sweep: the watched appliances (enabled, of a
+//! running contract) that a check would change now (`domain::downtime::Due`), at most
+//! [`DECIDED_PER_TICK`] of them per tick — the rest are still due at the next tick — each
+//! decided by `domain::downtime` (first notice, daily re-notice, recovery) and stored
+//! with its queued mail in one transaction (`store::downtime::save`), so a notice is never
+//! lost or sent twice. The mails go out with the send queue (`notify::send_queued`), after
+//! the tick's alert mail, so a wave of silent appliances cannot hold up an alert.
 
 use chrono::{DateTime, Utc};
-use domain::downtime::{Decision, decide};
+use domain::downtime::{Due, decide};
 use domain::mail::appliance_notice;
 use store::cron::Cron;
+use store::downtime::Change;
 use store::mails::{Kind, Outgoing};
 use worker::Env;
 
 use crate::config;
-use crate::delivery::{self, new_mail_id};
+use crate::delivery::new_mail_id;
 use crate::error::AppError;
 
-/// Checks every appliance; returns how many notices were queued.
+/// Appliances decided per tick at most: one read, and one D1 batch per 50 of them.
+pub const DECIDED_PER_TICK: usize = 500;
+
+/// Decides the appliances that are due; returns how many notices were queued.
 pub async fn sweep(env: &Env, cron: &Cron, now: DateTime<Utc>) -> Result<usize, AppError> {
     let db = crate::store(env)?;
     let config = config::get(env);
-    let mut queued = Vec::new();
-    for device in store::downtime::watched(&db, cron).await? {
+    let due = Due::at(&config.downtime, now);
+    let mut changes = Vec::new();
+    for device in store::downtime::due(&db, cron, &due, DECIDED_PER_TICK).await? {
         let decision = decide(&config.downtime, device.state, device.last_seen, now);
         if !decision.changes(device.state) {
             continue;
         }
-        let Decision { notice, state } = decision;
-        let mut notices = Vec::new();
-        if let Some(n) = notice {
-            let mail = appliance_notice(
-                &device.company,
-                &device.name,
-                &device.device_id,
-                device.last_seen,
-                n,
-                now,
-                &config.mail.portal,
-            );
-            notices.push(Outgoing {
+        let notice = match decision.notice {
+            None => None,
+            Some(n) => Some(Outgoing {
                 id: new_mail_id()?,
                 owner: device.owner.clone(),
                 kind: Kind::from(n),
-                mail,
-            });
-        }
-        match &state {
-            None => store::downtime::up(&db, &device, &notices, now).await?,
-            Some(down) => store::downtime::down(&db, &device, down, &notices, now).await?,
-        }
-        queued.extend(notices.into_iter().map(|n| n.id));
+                mail: appliance_notice(
+                    &device.company,
+                    &device.name,
+                    &device.device_id,
+                    device.last_seen,
+                    n,
+                    now,
+                    &config.mail.portal,
+                ),
+            }),
+        };
+        changes.push(Change {
+            device_id: device.device_id,
+            state: decision.state,
+            notice,
+        });
     }
-    for mail_id in &queued {
-        delivery::send(env, &db, mail_id, now).await?;
-    }
-    Ok(queued.len())
+    store::downtime::save(&db, &changes, now).await?;
+    Ok(changes.iter().filter(|c| c.notice.is_some()).count())
 }

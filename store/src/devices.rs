@@ -110,18 +110,28 @@ pub async fn list(db: &Db, tenant: &Tenant) -> Result<Vec<Listed>, Error> {
     db.all(list_query(tenant)).await
 }
 
-#[derive(Deserialize)]
-struct SeenRow {
-    #[serde(with = "crate::time::ms_opt", default)]
-    last_seen_at: Option<DateTime<Utc>>,
+/// The fleet as the sweep counts it: every appliance of every customer, and how many of
+/// them are offline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub struct Fleet {
+    pub devices: usize,
+    pub offline: usize,
 }
 
-/// When each appliance of every customer last reported (the sweep's offline count).
-pub async fn last_seen(db: &Db, _cron: &Cron) -> Result<Vec<Option<DateTime<Utc>>>, Error> {
-    let rows: Vec<SeenRow> = db
-        .all(Query::new("SELECT last_seen_at FROM devices"))
-        .await?;
-    Ok(rows.into_iter().map(|r| r.last_seen_at).collect())
+pub(crate) fn fleet_query(offline_before: DateTime<Utc>) -> Query {
+    Query::new(
+        "SELECT count(*) AS devices, \
+           coalesce(sum(last_seen_at IS NULL OR last_seen_at < :offline_before), 0) AS offline \
+         FROM devices",
+    )
+    .bind("offline_before", offline_before)
+}
+
+/// How many appliances there are and how many were last seen before `offline_before`
+/// (`domain::offline::offline_before`) or never: one counting query, not one row each.
+pub async fn fleet(db: &Db, _cron: &Cron, offline_before: DateTime<Utc>) -> Result<Fleet, Error> {
+    let fleet: Option<Fleet> = db.first(fleet_query(offline_before)).await?;
+    Ok(fleet.unwrap_or_default())
 }
 
 /// A new enrollment code, as stored: its hash and when it expires.

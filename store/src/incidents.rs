@@ -3,7 +3,7 @@
 //! mail claimed; and an investigation's record together with the tier it sets.
 
 use chrono::{DateTime, Utc};
-use domain::mail::AlertLine;
+use domain::mail::{AlertLine, LISTED_AT_MOST};
 use domain::report::{Action, Direction};
 use domain::severity::{RuleSet, Severity};
 use serde::Deserialize;
@@ -102,15 +102,40 @@ pub(crate) fn of_mail_query(mail_id: &str) -> Query {
     Query::new(format!(
         "SELECT {LINE_COLUMNS} FROM notifications n JOIN incidents i ON i.id = n.incident_id \
          JOIN devices d ON d.id = i.device_id JOIN customers c ON c.id = i.customer_id \
-         WHERE n.mail_id = :mail ORDER BY i.severity_rank, i.first_at"
+         WHERE n.mail_id = :mail ORDER BY i.severity_rank, i.first_at, i.id LIMIT :limit"
     ))
     .bind("mail", mail_id)
+    .bind("limit", LISTED_AT_MOST)
 }
 
-/// The incidents whose notifications mail `mail_id` claimed, most severe first.
-pub async fn of_mail(db: &Db, mail_id: &str) -> Result<Vec<Incident>, Error> {
+pub(crate) fn claimed_query(mail_id: &str) -> Query {
+    Query::new("SELECT count(*) AS n FROM notifications WHERE mail_id = :mail")
+        .bind("mail", mail_id)
+}
+
+/// What an alert mail lists: the most severe of the incidents it claimed
+/// (`domain::mail::LISTED_AT_MOST` at most), and how many more it claimed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OfMail {
+    pub listed: Vec<Incident>,
+    pub more: usize,
+}
+
+#[derive(Deserialize)]
+struct Claimed {
+    n: i64,
+}
+
+/// The incidents whose notifications mail `mail_id` claimed, most severe first, as far as
+/// the mail lists them; and the count of the others.
+pub async fn of_mail(db: &Db, mail_id: &str) -> Result<OfMail, Error> {
     let rows: Vec<Row> = db.all(of_mail_query(mail_id)).await?;
-    Ok(rows.into_iter().map(Row::incident).collect())
+    let claimed: Option<Claimed> = db.first(claimed_query(mail_id)).await?;
+    let claimed = claimed.map_or(0, |c| usize::try_from(c.n).unwrap_or(0));
+    Ok(OfMail {
+        more: claimed.saturating_sub(rows.len()),
+        listed: rows.into_iter().map(Row::incident).collect(),
+    })
 }
 
 #[cfg(test)]

@@ -76,6 +76,7 @@ pub(crate) fn queue(out: &Outgoing, now: DateTime<Utc>) -> Query {
 /// A queued mail, as the next attempt sends it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Queued {
+    pub id: String,
     kind: String,
     recipients: String,
     pub subject: Option<String>,
@@ -98,7 +99,7 @@ impl Queued {
 pub async fn queued(db: &Db, id: &str) -> Result<Option<Queued>, Error> {
     db.first(
         Query::new(
-            "SELECT kind, recipients, subject, text, html, attempts FROM mails \
+            "SELECT id, kind, recipients, subject, text, html, attempts FROM mails \
              WHERE id = :mail AND status = 'queued'",
         )
         .bind("mail", id),
@@ -106,23 +107,74 @@ pub async fn queued(db: &Db, id: &str) -> Result<Option<Queued>, Error> {
     .await
 }
 
-#[derive(Deserialize)]
-struct Id {
-    id: String,
-}
-
-pub(crate) fn due_query(now: DateTime<Utc>) -> Query {
+pub(crate) fn due_query(now: DateTime<Utc>, limit: usize) -> Query {
     Query::new(
-        "SELECT id FROM mails WHERE status = 'queued' AND next_attempt_at <= :now \
-         ORDER BY next_attempt_at LIMIT 50",
+        "SELECT id, kind, recipients, subject, text, html, attempts FROM mails \
+         WHERE status = 'queued' AND next_attempt_at <= :now \
+         ORDER BY next_attempt_at, id LIMIT :limit",
     )
     .bind("now", now)
+    .bind("limit", limit)
 }
 
-/// The queued mails of every customer whose next attempt is due, oldest first, 50 at most.
-pub async fn due(db: &Db, _cron: &Cron, now: DateTime<Utc>) -> Result<Vec<String>, Error> {
-    let rows: Vec<Id> = db.all(due_query(now)).await?;
-    Ok(rows.into_iter().map(|r| r.id).collect())
+/// The queued mails of every customer whose next attempt is due, oldest first, `limit` at
+/// most (a page: the caller sends them and records the attempts before reading more).
+pub async fn due(
+    db: &Db,
+    _cron: &Cron,
+    now: DateTime<Utc>,
+    limit: usize,
+) -> Result<Vec<Queued>, Error> {
+    db.all(due_query(now, limit)).await
+}
+
+/// How one attempt to hand a mail to the mail API went.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Attempt {
+    /// Taken at attempt `attempts`.
+    Sent { id: String, attempts: u32 },
+    /// Failed at attempt `attempts`; tried again at `next`.
+    Failed {
+        id: String,
+        attempts: u32,
+        next: DateTime<Utc>,
+        error: String,
+    },
+}
+
+fn attempt_query(attempt: &Attempt, now: DateTime<Utc>) -> Query {
+    match attempt {
+        Attempt::Sent { id, attempts } => Query::new(
+            "UPDATE mails SET status = 'sent', attempts = :attempts, sent_at = :now, \
+               last_error = NULL WHERE id = :mail AND status = 'queued'",
+        )
+        .bind("mail", id.as_str())
+        .bind("attempts", *attempts)
+        .bind("now", now),
+        Attempt::Failed {
+            id,
+            attempts,
+            next,
+            error,
+        } => Query::new(
+            "UPDATE mails SET attempts = :attempts, next_attempt_at = :next, last_error = :error \
+             WHERE id = :mail AND status = 'queued'",
+        )
+        .bind("mail", id.as_str())
+        .bind("attempts", *attempts)
+        .bind("next", *next)
+        .bind("error", error.as_str()),
+    }
+}
+
+/// Records `attempts` made at `now`, all in one batch.
+pub async fn record(db: &Db, attempts: &[Attempt], now: DateTime<Utc>) -> Result<(), Error> {
+    if attempts.is_empty() {
+        return Ok(());
+    }
+    db.batch(attempts.iter().map(|a| attempt_query(a, now)).collect())
+        .await?;
+    Ok(())
 }
 
 /// Writes the texts of mail `id`.
@@ -147,43 +199,6 @@ pub async fn no_recipients(db: &Db, id: &str) -> Result<(), Error> {
             "UPDATE mails SET status = 'failed', last_error = 'no alert recipients' WHERE id = :mail",
         )
         .bind("mail", id),
-    )
-    .await?;
-    Ok(())
-}
-
-/// Records that the mail API took mail `id` at attempt `attempts`.
-pub async fn sent(db: &Db, id: &str, attempts: u32, now: DateTime<Utc>) -> Result<(), Error> {
-    db.run(
-        Query::new(
-            "UPDATE mails SET status = 'sent', attempts = :attempts, sent_at = :now, \
-               last_error = NULL WHERE id = :mail AND status = 'queued'",
-        )
-        .bind("mail", id)
-        .bind("attempts", attempts)
-        .bind("now", now),
-    )
-    .await?;
-    Ok(())
-}
-
-/// Records a failed attempt; the mail is tried again at `next`.
-pub async fn retry_at(
-    db: &Db,
-    id: &str,
-    attempts: u32,
-    next: DateTime<Utc>,
-    error: &str,
-) -> Result<(), Error> {
-    db.run(
-        Query::new(
-            "UPDATE mails SET attempts = :attempts, next_attempt_at = :next, last_error = :error \
-             WHERE id = :mail AND status = 'queued'",
-        )
-        .bind("mail", id)
-        .bind("attempts", attempts)
-        .bind("next", next)
-        .bind("error", error),
     )
     .await?;
     Ok(())

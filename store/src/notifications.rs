@@ -1,11 +1,13 @@
 //! The outbox: a notification per mailable incident, waiting for a mail. The cron reads
-//! which customers have notifications pending; a flush reads one customer's pending ones
-//! with what `domain::noise` judges them by, then claims them for one new mail in one
-//! transaction (the claim is an UPDATE of rows still unclaimed, so each notification goes
-//! into exactly one mail), marking and dropping the mass ones in the same transaction.
+//! which customers have notifications pending; a flush reads one customer's most urgent
+//! pending ones (`domain::noise::JUDGED_AT_MOST` at most) with what `domain::noise` judges
+//! them by, then claims them and every other pending one of the customer for one new mail
+//! in one transaction (the claim is an UPDATE of rows still unclaimed, so each
+//! notification goes into exactly one mail), marking and dropping the mass ones in the
+//! same transaction. However long the backlog, a flush reads a bounded number of rows.
 
 use chrono::{DateTime, Utc};
-use domain::noise::{Due, Sorted, Spread};
+use domain::noise::{self, Due, Sorted, Spread};
 use domain::outbox::Pending;
 use domain::severity::{Notice, Severity};
 use serde::Deserialize;
@@ -78,8 +80,10 @@ struct DueRow {
 }
 
 pub(crate) fn due_query(owner: &Owner, since: DateTime<Utc>) -> Query {
-    // The spread of a signature at this customer: distinct sources of its threat rows and
-    // distinct hosts of its incidents since `since` (only for alerts that may be mass).
+    // The most urgent pending notifications first (`notifications_pending_by_rank`), and
+    // only so many: the spread is counted for those alone. The spread of a signature at
+    // this customer: distinct sources of its threat rows and distinct hosts of its
+    // incidents since `since` (only for alerts that may be mass).
     Query::new(
         "SELECT n.id, i.notice, \
            CASE WHEN i.notice = 'mail_unless_mass' THEN \
@@ -90,14 +94,18 @@ pub(crate) fn due_query(owner: &Owner, since: DateTime<Utc>) -> Query {
              (SELECT count(DISTINCT j.host) FROM incidents j WHERE j.customer_id = :customer \
                 AND j.last_at >= :since AND j.sig_key = i.sig_key AND j.host <> '') \
            ELSE 0 END AS hosts \
-         FROM notifications n JOIN incidents i ON i.id = n.incident_id \
-         WHERE n.customer_id = :customer AND n.mail_id IS NULL",
+         FROM (SELECT id, incident_id, rank, due_at FROM notifications \
+               WHERE customer_id = :customer AND mail_id IS NULL \
+               ORDER BY rank, due_at, id LIMIT :limit) n \
+         JOIN incidents i ON i.id = n.incident_id ORDER BY n.rank, n.due_at, n.id",
     )
     .bind("customer", owner.id())
     .bind("since", since)
+    .bind("limit", noise::JUDGED_AT_MOST)
 }
 
-/// The pending notifications of `owner`, each with the spread of its signature since
+/// The most urgent pending notifications of `owner` (`domain::noise::JUDGED_AT_MOST` at
+/// most; ★★★ first, then by due time), each with the spread of its signature since
 /// `since` (`domain::noise::LOOKBACK` ago).
 pub async fn due(db: &Db, owner: &Owner, since: DateTime<Utc>) -> Result<Vec<Due>, Error> {
     let rows: Vec<DueRow> = db.all(due_query(owner, since)).await?;
@@ -148,6 +156,14 @@ pub(crate) fn claim_queries(
                AND id IN (SELECT value FROM json_each(:mailed))"
                 .into(),
         ),
+        // The rest of the backlog, not judged, goes into the same mail as its count (one
+        // mail takes every pending notification); only once the mail has anything judged.
+        bind(
+            "UPDATE notifications SET mail_id = :mail \
+             WHERE customer_id = :customer AND mail_id IS NULL \
+               AND EXISTS (SELECT 1 FROM notifications WHERE mail_id = :mail)"
+                .into(),
+        ),
         bind(format!(
             "INSERT INTO mails (id, customer_id, kind, recipients, status, attempts, \
                next_attempt_at, created_at) \
@@ -157,9 +173,10 @@ pub(crate) fn claim_queries(
     ]
 }
 
-/// Claims `sorted.mailed` for the new alert mail `mail_id` (queued without its texts) and
-/// drops `sorted.mass` (their incidents marked `mass`), in one transaction. True when
-/// anything was claimed: false when another flush got there first.
+/// Claims `sorted.mailed` for the new alert mail `mail_id` (queued without its texts),
+/// with every other pending notification of `owner` that was not judged, and drops
+/// `sorted.mass` (their incidents marked `mass`), in one transaction. True when anything
+/// judged was claimed: false when another flush got there first (or all was mass).
 pub async fn claim(
     db: &Db,
     owner: &Owner,

@@ -63,24 +63,34 @@ pub struct AlertLine {
     pub reason: String,
 }
 
-/// One mail for one batch of incidents of one customer. The subject carries the most
-/// urgent tier of the batch (seed §4.3: 調査中 ranks below ★☆☆); the body lists the
-/// incidents most urgent first, then by time.
+/// An alert mail lists at most this many incidents, the most urgent first; the others of
+/// the same batch are only counted (「ほか N 件」) and shown in the portal. However many
+/// incidents one window queued, the mail (and the work of writing it) stays this small.
+pub const LISTED_AT_MOST: usize = 50;
+
+/// One mail for one batch of incidents of one customer: `lines` (at most
+/// [`LISTED_AT_MOST`] of them are listed) and `more` incidents of the batch that were not
+/// read. The subject carries the most urgent tier of the batch (seed §4.3: 調査中 ranks
+/// below ★☆☆) and the count of the whole batch; the body lists the incidents most urgent
+/// first, then by time, and says how many more there are, with the portal's link.
 ///
 /// The caller sends nothing for an empty batch; given one anyway, this returns a mail
 /// without a tier and without incidents rather than failing.
-pub fn alert_batch(company: &str, lines: &[AlertLine], portal: &str) -> Mail {
+pub fn alert_batch(company: &str, lines: &[AlertLine], more: usize, portal: &str) -> Mail {
     let mut sorted: Vec<&AlertLine> = lines.iter().collect();
     sorted.sort_by(|a, b| {
         (a.severity, a.first_seen, &a.incident_id).cmp(&(b.severity, b.first_seen, &b.incident_id))
     });
+    let more = more + sorted.len().saturating_sub(LISTED_AT_MOST);
+    sorted.truncate(LISTED_AT_MOST);
+    let total = sorted.len() + more;
     let most = Severity::most_urgent(lines.iter().map(|l| l.severity));
     let tier = match most {
         Some(Severity::Investigating) => "※調査中※ ".to_owned(),
         Some(s) => format!("重要度：{} ", s.stars()),
         None => String::new(),
     };
-    let count = match lines.len() {
+    let count = match total {
         0 | 1 => String::new(),
         n => format!(" {n}件"),
     };
@@ -89,7 +99,7 @@ pub fn alert_batch(company: &str, lines: &[AlertLine], portal: &str) -> Mail {
         shown(company, SUBJECT_NAME_MAX)
     );
 
-    let mut intro = vec![text(match lines.len() {
+    let mut intro = vec![text(match total {
         1 => "お客様のネットワークで、セキュリティ上の脅威を検知しましたので、お知らせします。"
             .to_owned(),
         n => format!(
@@ -137,6 +147,19 @@ pub fn alert_batch(company: &str, lines: &[AlertLine], portal: &str) -> Mail {
         blocks.push(Block::Table {
             title: Some((title, line.severity)),
             rows,
+        });
+    }
+    if more > 0 {
+        blocks.push(Block::Section {
+            heading: "ほかのアラート",
+            lines: vec![
+                text(format!(
+                    "このメールには重要度の高い順に{}件を載せています。ほか{more}件のアラートは、ポータルでご確認ください。",
+                    sorted.len()
+                )),
+                link(portal.trim_end_matches('/').to_owned()),
+            ],
+            bullets: Vec::new(),
         });
     }
     if most == Some(Severity::High) {
@@ -532,7 +555,7 @@ mod tests {
     fn snapshot_a_single_c2_beacon() {
         insta::assert_snapshot!(
             "single_high",
-            snap(&alert_batch("株式会社サンプル", &[beacon()], PORTAL))
+            snap(&alert_batch("株式会社サンプル", &[beacon()], 0, PORTAL))
         );
     }
 
@@ -541,7 +564,7 @@ mod tests {
         let lines = [download(), scan(), unknown(), beacon()];
         insta::assert_snapshot!(
             "mixed_batch",
-            snap(&alert_batch("有限会社みまもり工業", &lines, PORTAL))
+            snap(&alert_batch("有限会社みまもり工業", &lines, 0, PORTAL))
         );
     }
 
@@ -559,7 +582,7 @@ mod tests {
         ];
         insta::assert_snapshot!(
             "all_investigating",
-            snap(&alert_batch("株式会社サンプル", &lines, PORTAL))
+            snap(&alert_batch("株式会社サンプル", &lines, 0, PORTAL))
         );
     }
 
@@ -568,7 +591,7 @@ mod tests {
         let (company, lines) = hostile();
         insta::assert_snapshot!(
             "hostile_batch",
-            snap(&alert_batch(&company, &lines, PORTAL))
+            snap(&alert_batch(&company, &lines, 0, PORTAL))
         );
     }
 
@@ -641,7 +664,7 @@ mod tests {
     #[test]
     fn hostile_strings_never_reach_the_html_unescaped() {
         let (company, lines) = hostile();
-        let m = alert_batch(&company, &lines, PORTAL);
+        let m = alert_batch(&company, &lines, 0, PORTAL);
         assert!(!m.html.contains("<script>"));
         assert!(!m.html.contains("<img"));
         assert!(m.html.contains("&lt;script&gt;"));
@@ -677,8 +700,8 @@ mod tests {
     fn only_portal_pages_are_links() {
         let (company, lines) = hostile();
         for m in [
-            alert_batch(&company, &lines, PORTAL),
-            alert_batch("株式会社サンプル", &[beacon(), download()], PORTAL),
+            alert_batch(&company, &lines, 0, PORTAL),
+            alert_batch("株式会社サンプル", &[beacon(), download()], 0, PORTAL),
         ] {
             let hrefs = hrefs(&m.html);
             assert!(!hrefs.is_empty());
@@ -690,7 +713,7 @@ mod tests {
 
     #[test]
     fn device_urls_are_defanged_so_no_mail_client_links_them() {
-        let m = alert_batch("株式会社サンプル", &[download()], PORTAL);
+        let m = alert_batch("株式会社サンプル", &[download()], 0, PORTAL);
         assert!(
             m.text
                 .contains("hxxps[://]files[.]example[.]net/invoice[.]zip")
@@ -702,7 +725,7 @@ mod tests {
     #[test]
     fn a_line_break_in_the_company_name_cannot_add_a_header() {
         let (company, lines) = hostile();
-        let m = alert_batch(&company, &lines, PORTAL);
+        let m = alert_batch(&company, &lines, 0, PORTAL);
         assert!(!m.subject.contains('\n') && !m.subject.contains('\r'));
         assert!(!m.text.contains("\nBcc:"));
     }
@@ -710,7 +733,7 @@ mod tests {
     #[test]
     fn long_untrusted_fields_are_cut_with_an_ellipsis() {
         let (company, lines) = hostile();
-        let m = alert_batch(&company, &lines, PORTAL);
+        let m = alert_batch(&company, &lines, 0, PORTAL);
         let threat = m
             .text
             .lines()
@@ -722,9 +745,37 @@ mod tests {
     }
 
     #[test]
+    fn a_large_batch_lists_the_most_urgent_fifty_and_counts_the_rest() {
+        let mut lines: Vec<AlertLine> = (0..70)
+            .map(|i| AlertLine {
+                incident_id: format!("inc-{i}"),
+                ..download()
+            })
+            .collect();
+        lines.push(beacon());
+        let m = alert_batch("株式会社サンプル", &lines, 1000, PORTAL);
+        assert!(m.subject.contains("重要度：★★★"), "{}", m.subject);
+        assert!(m.subject.contains(" 1071件"), "{}", m.subject);
+        assert!(
+            m.text.contains("1件目　重要度：★★★（高）"),
+            "the ★★★ comes first"
+        );
+        assert!(m.text.contains(&format!("{LISTED_AT_MOST}件目")));
+        assert!(!m.text.contains(&format!("{}件目", LISTED_AT_MOST + 1)));
+        assert_eq!(m.text.matches("/alerts/inc-").count(), LISTED_AT_MOST);
+        assert!(
+            m.text
+                .contains("ほか1021件のアラートは、ポータルでご確認ください")
+        );
+        assert!(m.html.contains("ほか1021件"));
+        let small = alert_batch("株式会社サンプル", &[beacon()], 0, PORTAL);
+        assert!(!small.text.contains("ほか"));
+    }
+
+    #[test]
     fn the_insurance_note_comes_only_with_high() {
-        let high = alert_batch("株式会社サンプル", &[scan(), beacon()], PORTAL);
-        let low = alert_batch("株式会社サンプル", &[scan(), download()], PORTAL);
+        let high = alert_batch("株式会社サンプル", &[scan(), beacon()], 0, PORTAL);
+        let low = alert_batch("株式会社サンプル", &[scan(), download()], 0, PORTAL);
         assert!(high.text.contains("30日以内"));
         assert!(!low.text.contains("保険"));
         let raised = investigation_result(
@@ -747,7 +798,7 @@ mod tests {
 
     #[test]
     fn an_empty_batch_yields_a_mail_without_a_tier_rather_than_a_panic() {
-        let m = alert_batch("株式会社サンプル", &[], PORTAL);
+        let m = alert_batch("株式会社サンプル", &[], 0, PORTAL);
         assert!(!m.subject.contains('★') && !m.subject.contains("調査中"));
         assert!(!m.text.contains("/alerts/"));
     }
@@ -781,7 +832,7 @@ mod tests {
                     }
                 })
                 .collect();
-            let m = alert_batch("株式会社サンプル", &lines, PORTAL);
+            let m = alert_batch("株式会社サンプル", &lines, 0, PORTAL);
             let most = Severity::most_urgent(lines.iter().map(|l| l.severity)).unwrap();
             let stars: String = m.subject.chars().filter(|c| matches!(c, '★' | '☆')).collect();
             if most == Severity::Investigating {

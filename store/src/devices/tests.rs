@@ -282,14 +282,40 @@ fn a_code_is_exchanged_once_and_the_loser_of_a_race_gets_no_token() {
 }
 
 #[test]
-fn the_sweep_reads_every_appliances_last_report() {
+fn the_sweep_counts_the_fleet_and_its_offline_appliances_in_one_query() {
     let f = fixture();
-    f.db.execute_script("UPDATE devices SET last_seen_at = 42 WHERE id = 'd0000000b001';")
-        .expect("seen");
-    let mut seen = block_on(last_seen(&f.db, &crate::cron::tick())).expect("reads");
-    seen.sort();
-    assert_eq!(seen.len(), 3);
-    assert_eq!(seen[2].map(|t| t.timestamp_millis()), Some(42));
+    f.db.execute_script(
+        "UPDATE devices SET last_seen_at = 42 WHERE id = 'd0000000b001';
+         UPDATE devices SET last_seen_at = 41 WHERE id = 'd0000000a001';",
+    )
+    .expect("seen");
+    let cron = crate::cron::tick();
+    let count = |before: i64| {
+        let before = chrono::DateTime::from_timestamp_millis(before).expect("a time");
+        block_on(fleet(&f.db, &cron, before)).expect("reads")
+    };
+    // a002 never reported: offline whatever the bound.
+    assert_eq!(
+        count(42),
+        Fleet {
+            devices: 3,
+            offline: 2
+        }
+    );
+    assert_eq!(
+        count(41),
+        Fleet {
+            devices: 3,
+            offline: 1
+        }
+    );
+    assert_eq!(
+        count(43),
+        Fleet {
+            devices: 3,
+            offline: 3
+        }
+    );
 }
 
 #[test]

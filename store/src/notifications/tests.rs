@@ -67,6 +67,19 @@ fn pending_notifications_are_read_per_customer_with_their_earliest_due_time() {
 
 use crate::notifications;
 
+/// Report `r-1` of `reporter` with one ★★★ beacon from 192.168.1.5, as batch `batch`.
+fn one_beacon(f: &crate::testing::Fixture, reporter: &crate::devices::Reporter, batch: i64) {
+    send(
+        f,
+        reporter,
+        "r-1",
+        vec![beacon("e-1", EARLIER_TIME, "192.168.1.5")],
+        NOW_TIME,
+        batch,
+    )
+    .expect("stores");
+}
+
 #[test]
 fn a_customers_notifications_are_claimed_by_one_mail_only() {
     let f = fixture();
@@ -74,24 +87,8 @@ fn a_customers_notifications_are_claimed_by_one_mail_only() {
         .expect("recipient");
     let a = reporter(&f, "d0000000a001");
     let b = reporter(&f, "d0000000b001");
-    send(
-        &f,
-        &a,
-        "r-1",
-        vec![beacon("e-1", EARLIER_TIME, "192.168.1.5")],
-        NOW_TIME,
-        1,
-    )
-    .expect("stores");
-    send(
-        &f,
-        &b,
-        "r-1",
-        vec![beacon("e-1", EARLIER_TIME, "192.168.1.5")],
-        NOW_TIME,
-        2,
-    )
-    .expect("stores");
+    one_beacon(&f, &a, 1);
+    one_beacon(&f, &b, 2);
     let now = at(NOW_TIME);
     let owner = a.owner();
     let due = block_on(notifications::due(&f.db, &owner, now - noise::LOOKBACK)).expect("reads");
@@ -117,8 +114,8 @@ fn a_customers_notifications_are_claimed_by_one_mail_only() {
         1
     );
     let lines = block_on(incidents::of_mail(&f.db, "ml_1")).expect("reads");
-    assert_eq!(lines.len(), 1);
-    assert_eq!(lines[0].owner.id(), "c-a1");
+    assert_eq!((lines.listed.len(), lines.more), (1, 0));
+    assert_eq!(lines.listed[0].owner.id(), "c-a1");
     let queued = block_on(crate::mails::queued(&f.db, "ml_1"))
         .expect("reads")
         .expect("queued");
@@ -131,15 +128,7 @@ fn another_customers_notification_ids_are_not_claimed_or_dropped() {
     let f = fixture();
     let a = reporter(&f, "d0000000a001");
     let b = reporter(&f, "d0000000b001");
-    send(
-        &f,
-        &b,
-        "r-1",
-        vec![beacon("e-1", EARLIER_TIME, "192.168.1.5")],
-        NOW_TIME,
-        2,
-    )
-    .expect("stores");
+    one_beacon(&f, &b, 2);
     let b_ids: Vec<i64> = block_on(notifications::due(&f.db, &b.owner(), at(NOW_TIME)))
         .expect("reads")
         .iter()
@@ -170,15 +159,7 @@ fn another_customers_notification_ids_are_not_claimed_or_dropped() {
 fn mass_notifications_are_dropped_and_their_incidents_marked() {
     let f = fixture();
     let a = reporter(&f, "d0000000a001");
-    send(
-        &f,
-        &a,
-        "r-1",
-        vec![beacon("e-1", EARLIER_TIME, "192.168.1.5")],
-        NOW_TIME,
-        1,
-    )
-    .expect("stores");
+    one_beacon(&f, &a, 1);
     let ids: Vec<i64> = block_on(notifications::due(&f.db, &a.owner(), at(NOW_TIME)))
         .expect("reads")
         .iter()
@@ -225,4 +206,56 @@ fn the_flush_reads_walk_indexes() {
             );
         }
     }
+}
+
+/// `n` pending ★☆☆ notifications of `c-a1`'s appliance, each of its own incident, due an
+/// hour before `NOW_TIME`.
+fn backlog(f: &crate::testing::Fixture, n: u32) {
+    let due = at(NOW_TIME).timestamp_millis() - 3_600_000;
+    f.db.execute_script(&format!(
+        "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < {n})
+         INSERT INTO incidents (id, customer_id, device_id, sig_key, host, name, function,
+           action, direction, severity_rank, rule, rules_version, first_at, last_at, count,
+           batch, created_at)
+         SELECT 1000000 + i, 'c-a1', 'd0000000a001', 'sig-' || i, '192.168.1.9',
+           'ET POLICY noise ' || i, 'ips', 'detected', 'inbound', 2, '', 1, {due}, {due}, 1,
+           9, {due} FROM k;
+         INSERT INTO notifications (customer_id, incident_id, rank, due_at, created_at)
+           SELECT 'c-a1', id, 2, {due}, {due} FROM incidents WHERE id > 1000000;"
+    ))
+    .expect("backlog");
+}
+
+#[test]
+fn a_backlog_of_lower_alerts_never_holds_back_a_high_one_and_a_flush_stays_bounded() {
+    let f = fixture();
+    f.db.execute_script("INSERT INTO alert_recipients VALUES ('c-a1', 1, 'it@example.jp');")
+        .expect("recipient");
+    let a = reporter(&f, "d0000000a001");
+    backlog(&f, 100_000);
+    one_beacon(&f, &a, 1);
+    let now = at(NOW_TIME);
+    let owner = a.owner();
+    let due = block_on(notifications::due(&f.db, &owner, now - noise::LOOKBACK)).expect("reads");
+    assert_eq!(due.len(), noise::JUDGED_AT_MOST as usize, "a bounded read");
+    let high = count(&f, "SELECT id AS n FROM notifications WHERE rank = 0");
+    assert_eq!(due[0].id, high, "the ★★★ is judged first");
+    let sorted = noise::sort(&due);
+    assert!(block_on(claim(&f.db, &owner, "ml_1", &sorted, now)).expect("claims"));
+    assert_eq!(
+        count(
+            &f,
+            "SELECT count(*) AS n FROM notifications WHERE mail_id IS NULL"
+        ),
+        0,
+        "one mail takes the whole backlog"
+    );
+    let claimed = block_on(incidents::of_mail(&f.db, "ml_1")).expect("reads");
+    assert_eq!(claimed.listed.len(), domain::mail::LISTED_AT_MOST);
+    assert_eq!(claimed.more, 100_001 - domain::mail::LISTED_AT_MOST);
+    assert_eq!(claimed.listed[0].severity, Severity::High);
+    let lines: Vec<_> = claimed.listed.iter().map(|i| i.line.clone()).collect();
+    let mail = domain::mail::alert_batch("A1株式会社", &lines, claimed.more, "https://p.example");
+    assert!(mail.subject.contains("★★★"), "{}", mail.subject);
+    assert!(mail.text.contains("ほか99951件"), "the rest are counted");
 }
