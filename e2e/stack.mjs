@@ -43,17 +43,19 @@ function run(args, state) {
 }
 
 /**
- * @param {{migrate?: boolean, seed?: boolean, vars?: Record<string, string>, mail?: boolean}} options
+ * @param {{migrate?: boolean, seed?: boolean, vars?: Record<string, string>, mail?: boolean, state?: string}} options
  *   migrate: apply migrations/ (default true); seed: load scripts/seed-demo.sql (default true);
+ *   state: an existing --persist-to dir to run on instead of a fresh one (kept on stop;
+ *   e.g. one filled by scripts/seed-scale);
  *   vars: settings for this stack on top of .dev.vars.example's defaults;
  *   mail: start a dev mail and SMS sink of its own and point MAIL_API_URL and SMS_API_URL
  *   at it (default true)
  */
-export async function startStack({ migrate = true, seed = true, vars: extra = {}, mail = true } = {}) {
+export async function startStack({ migrate = true, seed = true, vars: extra = {}, mail = true, state: given } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'mimamori-e2e-'));
   const sink = mail ? await startMailSink() : null;
   if (sink) extra = { MAIL_API_URL: sink.url, MAIL_API_KEY: sink.key, SMS_API_URL: sink.url, ...extra };
-  const state = join(dir, 'state');
+  const state = given ?? join(dir, 'state');
   const vars = join(dir, 'test.vars');
   writeFileSync(vars, Object.entries(extra).map(([k, v]) => `${k}=${v}\n`).join(''));
   execFileSync(join(root, 'scripts', 'dev-vars'), [vars], { stdio: 'ignore' });
