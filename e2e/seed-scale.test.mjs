@@ -22,6 +22,34 @@ db.row_factory = sqlite3.Row
 print(json.dumps([dict(r) for r in db.execute(sys.argv[2])]))
 db.commit()
 `;
+// domain's own severity cases (check(json!({...}), Severity::X, "rule") in its tests.rs),
+// rated by seed-scale's reading of the rule table.
+const DOMAIN_CASES = String.raw`
+import json, re, sys
+from importlib.machinery import SourceFileLoader
+m = SourceFileLoader("seed_scale", sys.argv[1] + "/scripts/seed-scale").load_module()
+rules = m.load_rules()
+src = open(sys.argv[1] + "/domain/src/severity/tests.rs", encoding="utf-8").read()
+cases = re.findall(r'check\(\s*json!\((.*?)\),\s*Severity::(\w+),\s*"([^"]+)",?\s*\)', src, re.S)
+wrong, checked = [], 0
+for body, severity, rule in cases:
+    try:
+        changes = json.loads(body)
+    except json.JSONDecodeError:
+        continue  # a case built from a loop's variable
+    checked += 1
+    k = {"function": "ips", "action": "blocked", "direction": "inbound", "name": "Something",
+         "vendor_severity": "medium", "category": None}
+    for key, value in changes.items():
+        if key == "threat":
+            k.update(value)
+        else:
+            k[key] = value
+    got = m.rate(rules, k)
+    if (got[0], got[2]) != (severity.lower(), rule):
+        wrong.append((changes, severity, rule, got))
+print(json.dumps({"cases": checked, "wrong": wrong}, ensure_ascii=False))
+`;
 const TINY = ['--companies', '5', '--days', '3', '--end', '2026-12-01T15'];
 
 let dir;
@@ -67,6 +95,12 @@ test('the tiny data set has its companies, appliances, hours and the detections 
   assert.match(printed, /threats\s+[\d,]+ rows/);
   assert.match(printed, /database file: [\d,]+ bytes/);
   assert.match(printed, /seconds: [\d.]+/);
+});
+
+test('the seed rates a threat as domain::severity does, case for case of its tests', () => {
+  const { cases, wrong } = JSON.parse(execFileSync('python3', ['-c', DOMAIN_CASES, root]).toString());
+  assert.ok(cases >= 10, `only ${cases} cases read from domain/src/severity/tests.rs`);
+  assert.deepEqual(wrong, []);
 });
 
 test('threats carry the rating of the rule table and are compacted with counts', () => {
