@@ -43,6 +43,9 @@ pub mod reports;
 pub mod retention;
 pub mod reviews;
 
+// The customer portal's reads (issue 13).
+pub mod status;
+
 #[cfg(test)]
 pub(crate) mod sample;
 #[cfg(test)]
