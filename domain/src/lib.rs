@@ -23,6 +23,7 @@ pub mod noise;
 pub mod offline;
 pub mod onetime;
 pub mod outbox;
+pub mod page;
 pub mod password;
 pub mod period;
 pub mod ratelimit;

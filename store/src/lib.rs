@@ -44,6 +44,7 @@ pub mod retention;
 pub mod reviews;
 
 // The customer portal's reads (issue 13).
+pub mod alerts;
 pub mod problems;
 pub mod status;
 
