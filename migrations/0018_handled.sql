@@ -7,7 +7,7 @@ ALTER TABLE incidents ADD COLUMN handled_by TEXT;
 ALTER TABLE incidents ADD COLUMN handled_note TEXT CHECK (length(handled_note) <= 500);
 
 -- The open problems of a customer, by tier (the dashboard's banner and /problems).
-CREATE INDEX incidents_unhandled ON incidents (customer_id, severity_rank, last_at)
+CREATE INDEX incidents_unhandled ON incidents (customer_id, severity_rank, last_at DESC)
   WHERE handled_at IS NULL;
 -- The handled list, latest first.
 CREATE INDEX incidents_handled ON incidents (customer_id, handled_at)

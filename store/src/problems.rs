@@ -118,7 +118,7 @@ pub(crate) fn open_query(tenant: &Tenant, limit: u32) -> Query {
             "i.handled_at IS NULL AND i.severity_rank IN {}",
             needing_admin_ranks()
         ),
-        "i.severity_rank, i.last_at DESC, i.id DESC",
+        "i.severity_rank, i.last_at DESC",
     ))
     .bind("customer", tenant.id())
     .bind("limit", limit)

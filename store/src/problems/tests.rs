@@ -174,6 +174,8 @@ fn the_problem_reads_and_the_mark_walk_indexes() {
     }
     let open = f.db.plan(&open_query(&t, 50)).expect("plans").join("\n");
     assert!(open.contains("incidents_unhandled"), "{open}");
+    assert!(!open.contains("TEMP B-TREE"), "{open}");
     let done = f.db.plan(&handled_query(&t, 50)).expect("plans").join("\n");
     assert!(done.contains("incidents_handled"), "{done}");
+    assert!(!done.contains("TEMP B-TREE"), "{done}");
 }
