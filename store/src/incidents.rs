@@ -23,7 +23,7 @@ pub struct Incident {
 }
 
 #[derive(Deserialize)]
-struct Row {
+pub(crate) struct Row {
     id: i64,
     customer_id: String,
     company: String,
@@ -49,7 +49,7 @@ fn wire<T: serde::de::DeserializeOwned>(s: &str, fallback: T) -> T {
 }
 
 impl Row {
-    fn incident(self) -> Incident {
+    pub(crate) fn incident(self) -> Incident {
         let rules = u32::try_from(self.rules_version)
             .ok()
             .and_then(RuleSet::built_in)
@@ -81,7 +81,7 @@ impl Row {
 }
 
 /// The columns a line is made of, from `incidents i`, `devices d`, `customers c`.
-const LINE_COLUMNS: &str = "i.id, i.customer_id, c.name AS company, i.severity_rank, \
+pub(crate) const LINE_COLUMNS: &str = "i.id, i.customer_id, c.name AS company, i.severity_rank, \
      i.first_at, i.last_at, i.count, d.name AS appliance, i.host, i.name, i.action, \
      i.direction, i.url, i.file_name, i.rule, i.rules_version";
 

@@ -43,6 +43,11 @@ pub mod reports;
 pub mod retention;
 pub mod reviews;
 
+// The customer portal's reads (issue 13).
+pub mod alerts;
+pub mod problems;
+pub mod status;
+
 #[cfg(test)]
 pub(crate) mod sample;
 #[cfg(test)]

@@ -96,6 +96,15 @@ pub fn statements(reporter: &Reporter, ingest: &Ingest<'_>) -> Vec<Query> {
             rows_of(&THREAT_COLUMNS, "threats"),
             rows_of(&USAGE_COLUMNS, "usage"),
         );
+        let rollup = |table: &str, rated: &str| {
+            statement(format!(
+                "INSERT INTO {table} (customer_id, day, device_id, function, {rated}, events) \
+                 SELECT :customer, r.day, :device, r.function, r.{rated}, count(*) \
+                 FROM {threats} r {NEW_EVENTS} \
+                 GROUP BY r.day, r.function, r.{rated} \
+                 ON CONFLICT DO UPDATE SET events = events + excluded.events"
+            ))
+        };
         statements.extend([
             statement(format!(
                 "INSERT OR IGNORE INTO device_events (device_id, event_id, batch, received_at) \
@@ -105,25 +114,22 @@ pub fn statements(reporter: &Reporter, ingest: &Ingest<'_>) -> Vec<Query> {
                 "INSERT INTO threats (customer_id, device_id, bucket, sig_key, src_key, action, \
                    direction, function, day, first_event_id, first_at, last_at, count, name, \
                    signature_id, category, vendor_severity, src_ip, src_port, src_mac, dst_ip, \
-                   dst_port, protocol, url, file_name, file_sha256, severity, rule) \
+                   dst_port, protocol, url, file_name, file_sha256, severity, rule, host) \
                  SELECT :customer, :device, r.bucket, r.sig_key, r.src_key, r.action, r.direction, \
                    r.function, r.day, r.event_id, r.occurred_at, r.occurred_at, 1, r.name, \
                    r.signature_id, r.category, r.vendor_severity, r.src_ip, r.src_port, \
                    r.src_mac, r.dst_ip, r.dst_port, r.protocol, r.url, r.file_name, r.file_sha256, \
-                   r.severity, r.rule \
+                   r.severity, r.rule, r.host \
                  FROM {threats} r {NEW_EVENTS} \
                  ON CONFLICT (device_id, bucket, sig_key, src_key, action, direction) DO UPDATE SET \
                    count = count + 1, \
                    first_at = min(first_at, excluded.first_at), \
                    last_at = max(last_at, excluded.last_at)"
             )),
-            statement(format!(
-                "INSERT INTO threat_days (customer_id, day, device_id, function, vendor_severity, events) \
-                 SELECT :customer, r.day, :device, r.function, r.vendor_severity, count(*) \
-                 FROM {threats} r {NEW_EVENTS} \
-                 GROUP BY r.day, r.function, r.vendor_severity \
-                 ON CONFLICT DO UPDATE SET events = events + excluded.events"
-            )),
+            // The daily rollups of the new events: by the vendor's severity, and by
+            // mimamori's tier for the portal's counts by ★.
+            rollup("threat_days", "vendor_severity"),
+            rollup("threat_tier_days", "severity"),
             // Incidents: close this appliance's quiet ones, then add the new events to the
             // open incident of their threat and host, or open one (`domain::incident`).
             statement(

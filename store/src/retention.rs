@@ -108,6 +108,12 @@ pub(crate) const RULES: &[Rule] = &[
         Cutoff::Day,
     ),
     rule(
+        "threat_tier_days",
+        "customer_id, day, device_id, function, severity",
+        "customer_id IN (SELECT id FROM customers) AND day < :cutoff",
+        Cutoff::Day,
+    ),
+    rule(
         "usage_days",
         "customer_id, day, device_id, kind, name",
         "customer_id IN (SELECT id FROM customers) AND day < :cutoff",
@@ -185,6 +191,12 @@ pub(crate) const RULES: &[Rule] = &[
         Cutoff::Erased,
     ),
     rule(
+        "threat_tier_days",
+        "customer_id, day, device_id, function, severity",
+        OF_ERASED,
+        Cutoff::Erased,
+    ),
+    rule(
         "usage_days",
         "customer_id, day, device_id, kind, name",
         OF_ERASED,
@@ -216,6 +228,7 @@ pub(crate) fn buried_query() -> Query {
         "threats",
         "usage_records",
         "threat_days",
+        "threat_tier_days",
         "usage_days",
     ]
     .map(|t| format!("NOT EXISTS (SELECT 1 FROM {t} WHERE customer_id = erased_customers.id)"))
@@ -271,6 +284,7 @@ pub(crate) fn erase_queries(id: &str) -> Vec<Query> {
         "DELETE FROM threats WHERE customer_id = :customer".to_owned(),
         "DELETE FROM usage_records WHERE customer_id = :customer".to_owned(),
         "DELETE FROM threat_days WHERE customer_id = :customer".to_owned(),
+        "DELETE FROM threat_tier_days WHERE customer_id = :customer".to_owned(),
         "DELETE FROM usage_days WHERE customer_id = :customer".to_owned(),
         format!("DELETE FROM device_events WHERE device_id IN ({DEVICES})"),
         format!("DELETE FROM device_reports WHERE device_id IN ({DEVICES})"),

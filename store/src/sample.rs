@@ -18,6 +18,8 @@ use crate::reports::{Ingest, Stored, store};
 use crate::testing::{Fixture, block_on};
 use crate::{Error, Query};
 
+pub(crate) mod portal;
+
 pub(crate) const ALERTS: Alerts = Alerts {
     batch_window: TimeDelta::minutes(5),
     incident_window: TimeDelta::minutes(60),

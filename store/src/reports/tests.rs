@@ -12,7 +12,7 @@ use super::*;
 use crate::sample::{
     ALERTS, EARLIER_TIME, NOW_TIME, at, beacon, count, reporter, scan, send, usage,
 };
-use crate::testing::fixture;
+use crate::testing::{block_on, fixture};
 
 const NOW: &str = NOW_TIME;
 const EARLIER: &str = EARLIER_TIME;
@@ -45,6 +45,10 @@ fn the_same_report_sent_twice_is_stored_once() {
     );
     assert_eq!(count(&f, "SELECT count(*) AS n FROM threats"), 1);
     assert_eq!(count(&f, "SELECT sum(count) AS n FROM incidents"), 1);
+    assert_eq!(
+        count(&f, "SELECT sum(events) AS n FROM threat_tier_days"),
+        1
+    );
     assert_eq!(count(&f, "SELECT count(*) AS n FROM notifications"), 1);
     assert_eq!(count(&f, "SELECT count(*) AS n FROM usage_records"), 1);
     assert_eq!(
@@ -95,7 +99,67 @@ fn an_event_already_stored_is_neither_stored_nor_counted_again_in_a_new_report()
     );
     assert_eq!(count(&f, "SELECT sum(count) AS n FROM threats"), 2);
     assert_eq!(count(&f, "SELECT sum(events) AS n FROM threat_days"), 2);
+    assert_eq!(
+        count(&f, "SELECT sum(events) AS n FROM threat_tier_days"),
+        2
+    );
     assert_eq!(count(&f, "SELECT sum(count) AS n FROM incidents"), 2);
+}
+
+#[test]
+fn the_tier_rollup_counts_each_new_event_by_its_star_tier_and_tokyo_day() {
+    let f = fixture();
+    let r = reporter(&f, "d0000000a001");
+    // 2026-12-01T15:30Z is already 12-02 in Tokyo.
+    send(
+        &f,
+        &r,
+        "r-1",
+        vec![
+            beacon("e-1", EARLIER, "192.168.1.23"),
+            beacon("e-2", EARLIER, "192.168.1.23"),
+            scan("e-3", EARLIER, "2001", 22),
+            scan("e-4", "2026-12-01T15:30:00Z", "2001", 22),
+        ],
+        "2026-12-01T15:31:00Z",
+        1,
+    )
+    .expect("stores");
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Day {
+        day: String,
+        function: String,
+        severity: String,
+        events: i64,
+    }
+    let days: Vec<Day> = block_on(f.db.all(Query::new(
+        "SELECT day, function, severity, events FROM threat_tier_days          WHERE customer_id = 'c-a1' AND device_id = 'd0000000a001' ORDER BY day, severity",
+    )))
+    .expect("reads");
+    let day = |d: &str, s: &str, n| Day {
+        day: d.into(),
+        function: "ips".into(),
+        severity: s.into(),
+        events: n,
+    };
+    assert_eq!(
+        days,
+        [
+            day("2026-12-01", "high", 2),
+            day("2026-12-01", "low", 1),
+            day("2026-12-02", "low", 1)
+        ]
+    );
+    // Every threat row knows its internal host: the source outbound, the target inbound.
+    assert_eq!(
+        count(
+            &f,
+            "SELECT count(*) AS n FROM threats WHERE \
+             (direction = 'outbound' AND host = '192.168.1.23') OR \
+             (direction = 'inbound' AND host = '192.168.1.10')"
+        ),
+        3
+    );
 }
 
 #[test]
@@ -124,6 +188,7 @@ fn a_failure_inside_the_batch_leaves_nothing_behind() {
         "device_events",
         "threats",
         "threat_days",
+        "threat_tier_days",
         "incidents",
         "notifications",
         "usage_records",
@@ -340,4 +405,59 @@ fn the_batch_walks_indexes_not_whole_tables() {
             );
         }
     }
+}
+
+#[test]
+fn migration_0017_backfills_the_tier_rollup_and_hosts_from_the_threats_already_stored() {
+    let migrations = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+    let before = std::env::temp_dir().join(format!("mimamori-0017-{}", std::process::id()));
+    std::fs::create_dir_all(&before).expect("a temporary folder");
+    for file in std::fs::read_dir(&migrations).expect("migrations") {
+        let path = file.expect("an entry").path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.ends_with(".sql") && name < "0017" {
+            std::fs::copy(&path, before.join(name)).expect("copies");
+        }
+    }
+    let db = crate::Db::migrated(&before).expect("migrations up to 0016 apply");
+    std::fs::remove_dir_all(&before).ok();
+    db.execute_script(
+        "INSERT INTO threats (customer_id, device_id, bucket, sig_key, src_key, action, direction,
+           function, day, first_event_id, first_at, last_at, count, name, vendor_severity,
+           src_ip, dst_ip, severity)
+         VALUES
+           ('c-1', 'd1', 0, 's1', '', 'detected', 'outbound', 'ips', '2026-11-30', 'e1', 0, 0, 3, 'n',
+            'critical', '192.168.1.5', '203.0.113.9', 'high'),
+           ('c-1', 'd1', 1, 's1', '', 'detected', 'outbound', 'ips', '2026-11-30', 'e2', 0, 0, 2, 'n',
+            'critical', '192.168.1.6', '203.0.113.9', 'high'),
+           ('c-1', 'd1', 2, 's2', '', 'blocked', 'inbound', 'ips', '2026-11-30', 'e3', 0, 0, 4, 'n',
+            'medium', '198.51.100.7', '192.168.1.10', 'low');",
+    )
+    .expect("old rows");
+    db.execute_script(
+        &std::fs::read_to_string(migrations.join("0017_tier_days.sql")).expect("0017"),
+    )
+    .expect("0017 applies over stored rows");
+    let f = crate::testing::Fixture { db };
+    assert_eq!(
+        count(
+            &f,
+            "SELECT events AS n FROM threat_tier_days WHERE severity = 'high'"
+        ),
+        5
+    );
+    assert_eq!(
+        count(
+            &f,
+            "SELECT events AS n FROM threat_tier_days WHERE severity = 'low'"
+        ),
+        4
+    );
+    assert_eq!(
+        count(
+            &f,
+            "SELECT count(*) AS n FROM threats WHERE host IN ('192.168.1.5', '192.168.1.6', '192.168.1.10')"
+        ),
+        3
+    );
 }

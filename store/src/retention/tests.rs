@@ -111,6 +111,31 @@ fn every_chunk_walks_an_index() {
     }
 }
 
+#[test]
+fn the_tier_rollup_keeps_the_days_from_the_cutoff_on() {
+    let f = fixture();
+    let c = cutoffs(90, now()).expect("keeps something");
+    assert_eq!(c.day_before, "2026-09-02");
+    f.db.execute_script(
+        "INSERT INTO threat_tier_days VALUES
+           ('c-a1', '2026-09-01', 'd0000000a001', 'ips', 'high', 3),
+           ('c-a1', '2026-09-02', 'd0000000a001', 'ips', 'high', 4),
+           ('c-b1', '2026-08-01', 'd0000000b001', 'ips', 'low', 5);",
+    )
+    .expect("rollup");
+    let config = Retention {
+        days: 90,
+        chunk: 10,
+        max_chunks: 1,
+    };
+    block_on(sweep(&f.db, &crate::cron::tick(), &c, config)).expect("sweeps");
+    assert_eq!(
+        count(&f, "SELECT sum(events) AS n FROM threat_tier_days"),
+        4,
+        "only the cutoff's own day is left"
+    );
+}
+
 /// An incident of `c-a1` last active at `last_at`, with a notification claimed by a mail
 /// of that time, a review, and the appliance's down state noticed then.
 fn incident_with_mail(f: &crate::testing::Fixture, id: i64, last_at: i64) {
@@ -225,6 +250,7 @@ fn everything(f: &crate::testing::Fixture, customer: &str, device: &str, tag: &s
            VALUES ('{customer}', '{device}', 0, 's', '', 'blocked', 'inbound', 'ips', '2026-01-01', 'e', 0, 0, 1, 'n', 'low');
          INSERT INTO usage_records VALUES ('{device}', 'u-1', '{customer}', 0, 0, 'web_category', 'sns', 1, 1, NULL, NULL);
          INSERT INTO threat_days VALUES ('{customer}', '2026-01-01', '{device}', 'ips', 'low', 1);
+         INSERT INTO threat_tier_days VALUES ('{customer}', '2026-01-01', '{device}', 'ips', 'low', 1);
          INSERT INTO usage_days VALUES ('{customer}', '2026-01-01', '{device}', 'web_category', 'sns', 1, 1);
          INSERT INTO device_down VALUES ('{device}', NULL, 0, 0, NULL);
          INSERT INTO accounts (id, role, customer_id, email, login_id, password_hash, created_at)
