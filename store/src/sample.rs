@@ -79,7 +79,21 @@ pub(crate) fn send(
     now: &str,
     batch: i64,
 ) -> Result<Stored, Error> {
-    let now = at(now);
+    with_ingest(reporter, id, events, at(now), batch, |ingest| {
+        block_on(store(&f.db, reporter, ingest))
+    })
+}
+
+/// Hands `then` the ingest batch of report `id` with `events`, parsed and rated as the
+/// Worker does, received at `now` under batch number `batch`.
+pub(crate) fn with_ingest<T>(
+    reporter: &Reporter,
+    id: &str,
+    events: Vec<Value>,
+    now: DateTime<Utc>,
+    batch: i64,
+    then: impl FnOnce(&Ingest<'_>) -> T,
+) -> T {
     let body = json!({"report_id": id, "sent_at": now.to_rfc3339(), "events": events});
     let report = parse_report(body.to_string().as_bytes(), now).expect("a valid report");
     let rules = RuleSet::current();
@@ -97,7 +111,7 @@ pub(crate) fn send(
         timing: timing(&ALERTS, now),
         now,
     };
-    block_on(store(&f.db, reporter, &ingest))
+    then(&ingest)
 }
 
 pub(crate) fn count(f: &Fixture, sql: &str) -> i64 {

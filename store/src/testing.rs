@@ -11,6 +11,30 @@ pub fn db() -> Db {
     Db::migrated(&dir).expect("migrations apply")
 }
 
+/// A database migrated only up to the migration before `number` (e.g. `"0017"`), to
+/// arrange rows as they were before it and then run it (`migration`).
+pub fn db_before(number: &str) -> Db {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+    let before = std::env::temp_dir().join(format!("mimamori-{number}-{}", std::process::id()));
+    std::fs::create_dir_all(&before).expect("a temporary folder");
+    for file in std::fs::read_dir(&dir).expect("migrations") {
+        let path = file.expect("an entry").path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.ends_with(".sql") && name < number {
+            std::fs::copy(&path, before.join(name)).expect("copies");
+        }
+    }
+    let db = Db::migrated(&before).expect("the earlier migrations apply");
+    std::fs::remove_dir_all(&before).ok();
+    db
+}
+
+/// The text of the migration file `name`.
+pub fn migration(name: &str) -> String {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+    std::fs::read_to_string(dir.join(name)).expect("a migration file")
+}
+
 pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
     futures_executor::block_on(f)
 }

@@ -1,18 +1,11 @@
 //! The ingest batch against the real schema: idempotent by report and event id, atomic,
 //! grouping events into incidents within the window, and walking indexes only.
 
-use domain::incident::timing;
-use domain::ingest::Rows;
-use domain::ratelimit::Bucket;
-use domain::report::parse_report;
-use domain::severity::RuleSet;
-use serde_json::json;
-
 use super::*;
 use crate::sample::{
-    ALERTS, EARLIER_TIME, NOW_TIME, at, beacon, count, reporter, scan, send, usage,
+    EARLIER_TIME, NOW_TIME, at, beacon, count, reporter, scan, send, usage, with_ingest,
 };
-use crate::testing::{block_on, fixture};
+use crate::testing::fixture;
 
 const NOW: &str = NOW_TIME;
 const EARLIER: &str = EARLIER_TIME;
@@ -104,62 +97,6 @@ fn an_event_already_stored_is_neither_stored_nor_counted_again_in_a_new_report()
         2
     );
     assert_eq!(count(&f, "SELECT sum(count) AS n FROM incidents"), 2);
-}
-
-#[test]
-fn the_tier_rollup_counts_each_new_event_by_its_star_tier_and_tokyo_day() {
-    let f = fixture();
-    let r = reporter(&f, "d0000000a001");
-    // 2026-12-01T15:30Z is already 12-02 in Tokyo.
-    send(
-        &f,
-        &r,
-        "r-1",
-        vec![
-            beacon("e-1", EARLIER, "192.168.1.23"),
-            beacon("e-2", EARLIER, "192.168.1.23"),
-            scan("e-3", EARLIER, "2001", 22),
-            scan("e-4", "2026-12-01T15:30:00Z", "2001", 22),
-        ],
-        "2026-12-01T15:31:00Z",
-        1,
-    )
-    .expect("stores");
-    #[derive(serde::Deserialize, Debug, PartialEq)]
-    struct Day {
-        day: String,
-        function: String,
-        severity: String,
-        events: i64,
-    }
-    let days: Vec<Day> = block_on(f.db.all(Query::new(
-        "SELECT day, function, severity, events FROM threat_tier_days          WHERE customer_id = 'c-a1' AND device_id = 'd0000000a001' ORDER BY day, severity",
-    )))
-    .expect("reads");
-    let day = |d: &str, s: &str, n| Day {
-        day: d.into(),
-        function: "ips".into(),
-        severity: s.into(),
-        events: n,
-    };
-    assert_eq!(
-        days,
-        [
-            day("2026-12-01", "high", 2),
-            day("2026-12-01", "low", 1),
-            day("2026-12-02", "low", 1)
-        ]
-    );
-    // Every threat row knows its internal host: the source outbound, the target inbound.
-    assert_eq!(
-        count(
-            &f,
-            "SELECT count(*) AS n FROM threats WHERE \
-             (direction = 'outbound' AND host = '192.168.1.23') OR \
-             (direction = 'inbound' AND host = '192.168.1.10')"
-        ),
-        3
-    );
 }
 
 #[test]
@@ -369,26 +306,11 @@ fn three_stars_are_due_at_once_and_lower_tiers_after_the_batch_window() {
 fn the_batch_walks_indexes_not_whole_tables() {
     let f = fixture();
     let r = reporter(&f, "d0000000a001");
-    let now = at(NOW);
-    let body = json!({"report_id": "r-1", "sent_at": now.to_rfc3339(),
-        "events": [beacon("e-1", EARLIER, "192.168.1.5"), usage("u-1", EARLIER)]});
-    let report = parse_report(body.to_string().as_bytes(), now).expect("valid");
-    let rules = RuleSet::current();
-    let rows = Rows::rated(&report, &rules);
-    let ingest = Ingest {
-        token_hash: "h-d0000000a001",
-        report: &report,
-        rows: &rows,
-        batch: 1,
-        bucket: Bucket {
-            tokens: 5.0,
-            at: now,
-        },
-        rules_version: rules.version,
-        timing: timing(&ALERTS, now),
-        now,
-    };
-    for q in statements(&r, &ingest) {
+    let events = vec![beacon("e-1", EARLIER, "192.168.1.5"), usage("u-1", EARLIER)];
+    let queries = with_ingest(&r, "r-1", events, at(NOW), 1, |ingest| {
+        statements(&r, ingest)
+    });
+    for q in queries {
         let plan = f.db.plan(&q).expect("plans").join("\n");
         for table in [
             "threats",
@@ -407,57 +329,4 @@ fn the_batch_walks_indexes_not_whole_tables() {
     }
 }
 
-#[test]
-fn migration_0017_backfills_the_tier_rollup_and_hosts_from_the_threats_already_stored() {
-    let migrations = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
-    let before = std::env::temp_dir().join(format!("mimamori-0017-{}", std::process::id()));
-    std::fs::create_dir_all(&before).expect("a temporary folder");
-    for file in std::fs::read_dir(&migrations).expect("migrations") {
-        let path = file.expect("an entry").path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name.ends_with(".sql") && name < "0017" {
-            std::fs::copy(&path, before.join(name)).expect("copies");
-        }
-    }
-    let db = crate::Db::migrated(&before).expect("migrations up to 0016 apply");
-    std::fs::remove_dir_all(&before).ok();
-    db.execute_script(
-        "INSERT INTO threats (customer_id, device_id, bucket, sig_key, src_key, action, direction,
-           function, day, first_event_id, first_at, last_at, count, name, vendor_severity,
-           src_ip, dst_ip, severity)
-         VALUES
-           ('c-1', 'd1', 0, 's1', '', 'detected', 'outbound', 'ips', '2026-11-30', 'e1', 0, 0, 3, 'n',
-            'critical', '192.168.1.5', '203.0.113.9', 'high'),
-           ('c-1', 'd1', 1, 's1', '', 'detected', 'outbound', 'ips', '2026-11-30', 'e2', 0, 0, 2, 'n',
-            'critical', '192.168.1.6', '203.0.113.9', 'high'),
-           ('c-1', 'd1', 2, 's2', '', 'blocked', 'inbound', 'ips', '2026-11-30', 'e3', 0, 0, 4, 'n',
-            'medium', '198.51.100.7', '192.168.1.10', 'low');",
-    )
-    .expect("old rows");
-    db.execute_script(
-        &std::fs::read_to_string(migrations.join("0017_tier_days.sql")).expect("0017"),
-    )
-    .expect("0017 applies over stored rows");
-    let f = crate::testing::Fixture { db };
-    assert_eq!(
-        count(
-            &f,
-            "SELECT events AS n FROM threat_tier_days WHERE severity = 'high'"
-        ),
-        5
-    );
-    assert_eq!(
-        count(
-            &f,
-            "SELECT events AS n FROM threat_tier_days WHERE severity = 'low'"
-        ),
-        4
-    );
-    assert_eq!(
-        count(
-            &f,
-            "SELECT count(*) AS n FROM threats WHERE host IN ('192.168.1.5', '192.168.1.6', '192.168.1.10')"
-        ),
-        3
-    );
-}
+mod tiers;
