@@ -19,7 +19,7 @@ pub(super) fn now() -> DateTime<Utc> {
 }
 
 /// Maps a line read at [`now`], times as logged, the default home network.
-fn map(line: &str) -> Mapped {
+pub(super) fn map(line: &str) -> Mapped {
     map_line(
         line,
         Clock {
@@ -48,7 +48,7 @@ pub(super) fn alert_line(overrides: Value) -> Value {
     v
 }
 
-fn merge(v: &mut Value, overrides: Value) {
+pub(super) fn merge(v: &mut Value, overrides: Value) {
     if let (Value::Object(base), Value::Object(new)) = (v, overrides) {
         for (k, val) in new {
             match base.get_mut(&k) {
@@ -254,7 +254,7 @@ fn replay_moves_an_old_line_to_now() {
 
 #[test]
 fn replay_lands_the_newest_event_of_the_sample_within_the_last_hour() {
-    let text = include_str!("../../testdata/eve-sample.json");
+    let text = include_str!("../../../testdata/eve-sample.json");
     let now = Utc::now();
     let p = plan(text.lines(), now).unwrap();
     assert_eq!(
@@ -352,167 +352,5 @@ fn the_same_line_always_gets_the_same_event_id() {
     assert_eq!(threat_of(&no_flow).event_id.as_str().len(), 34);
 }
 
-fn usage_line(event_type: &str, extra: Value) -> Value {
-    let mut v = json!({"timestamp": "2026-11-25T09:40:11.5+0900", "event_type": event_type,
-        "src_ip": "192.168.1.31", "src_port": 50001, "dest_ip": "192.0.2.10", "dest_port": 443,
-        "proto": "TCP", "ether": {"src_mac": "f0:18:98:5a:11:0c"}});
-    merge(&mut v, extra);
-    v
-}
-
-#[track_caller]
-fn observation(v: &Value) -> Observation {
-    match map(&v.to_string()) {
-        Mapped::Usage(o) => o,
-        other => panic!("expected usage, got {other:?}"),
-    }
-}
-
-#[test]
-fn http_tls_and_dns_become_usage_of_the_lan_client() {
-    let http = observation(&usage_line(
-        "http",
-        json!({"http": {"hostname": "www3.nhk.or.jp", "length": 48213}}),
-    ));
-    assert_eq!(
-        (http.kind, http.name.as_str(), http.bytes),
-        (UsageKind::WebCategory, "news", 48213)
-    );
-    assert_eq!(http.client, "192.168.1.31".parse::<IpAddr>().unwrap());
-    assert_eq!(http.mac.unwrap().as_str(), "f0:18:98:5a:11:0c");
-    let tls = observation(&usage_line(
-        "tls",
-        json!({"tls": {"sni": "d.line-apps.com"}}),
-    ));
-    assert_eq!(
-        (tls.kind, tls.name.as_str()),
-        (UsageKind::Application, "line")
-    );
-    let dns = observation(&usage_line(
-        "dns",
-        json!({"dns": {"type": "query", "rrname": "zoom.us"}}),
-    ));
-    assert_eq!(
-        (dns.kind, dns.name.as_str()),
-        (UsageKind::Application, "zoom")
-    );
-    let v3 = observation(&usage_line(
-        "dns",
-        json!({"dns": {"type": "request", "queries": [{"rrname": "slack.com"}]}}),
-    ));
-    assert_eq!(v3.name, "slack");
-}
-
-#[test]
-fn the_client_is_the_private_side_whichever_way_the_record_points() {
-    let v = usage_line(
-        "tls",
-        json!({"src_ip": "192.0.2.10", "dest_ip": "192.168.1.57",
-        "ether": {"src_mac": null, "dest_mac": "a4:5e:60:c2:9d:17"}, "tls": {"sni": "x.com"}}),
-    );
-    let o = observation(&v);
-    assert_eq!(o.client, "192.168.1.57".parse::<IpAddr>().unwrap());
-    assert_eq!(o.mac.unwrap().as_str(), "a4:5e:60:c2:9d:17");
-    let public = usage_line(
-        "tls",
-        json!({"src_ip": "198.51.100.1", "tls": {"sni": "x.com"}}),
-    );
-    assert_eq!(skipped(&public), Skip::NoInternalClient);
-}
-
-#[test]
-fn dns_answers_and_lookups_of_websites_are_not_usage() {
-    let answer = usage_line(
-        "dns",
-        json!({"dns": {"type": "answer", "rrname": "zoom.us"}}),
-    );
-    assert_eq!(skipped(&answer), Skip::DnsAnswer);
-    let site = usage_line(
-        "dns",
-        json!({"dns": {"type": "query", "rrname": "www.google.com"}}),
-    );
-    assert_eq!(skipped(&site), Skip::DnsNotAnApplication);
-    let no_sni = usage_line("tls", json!({"tls": {"version": "TLS 1.3"}}));
-    assert_eq!(skipped(&no_sni), Skip::MissingField("tls.sni"));
-}
-
-/// The sample file as a whole: what is forwarded, what is skipped and why, and that
-/// the cloud's own parser accepts the result.
-#[test]
-fn the_sample_file_maps_to_threats_usage_and_named_skips() {
-    let text = include_str!("../../testdata/eve-sample.json");
-    let clock = Clock {
-        now: now(),
-        timeline: &Timeline::as_logged(),
-        home: &HomeNet::default(),
-    };
-    let mut threats = Vec::new();
-    let mut usage = Usage::default();
-    let mut observations = 0;
-    let mut skipped: BTreeMap<String, u64> = BTreeMap::new();
-    for line in text.lines() {
-        match map_line(line, clock) {
-            Mapped::Threat(t) => threats.push(Event::Threat(*t)),
-            Mapped::Usage(o) => {
-                observations += 1;
-                usage.add(o);
-            }
-            Mapped::Skipped(why) => *skipped.entry(why.to_string()).or_default() += 1,
-        }
-    }
-    assert_eq!(text.lines().count(), 63);
-    assert_eq!(threats.len(), 16, "14 alerts, 1 anomaly, 1 executable");
-    assert_eq!(
-        observations, 30,
-        "19 tls, 6 http, 5 dns lookups of applications"
-    );
-    let expected: BTreeMap<String, u64> = [
-        ("dns answer", 6),
-        ("dns query for no known application", 1),
-        ("event_type flow ignored", 7),
-        ("event_type stats ignored", 2),
-        ("fileinfo of a file that is not executable", 1),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    assert_eq!(skipped, expected);
-
-    let records = usage.close_all(clock.now);
-    assert_eq!(records.iter().map(|u| u.hits).sum::<u64>(), 30);
-    let zoom_9 = records
-        .iter()
-        .find(|u| u.name == "zoom" && u.period_start == at("2026-11-25T09:00:00+09:00"))
-        .unwrap();
-    assert_eq!(zoom_9.hits, 2, "the lookup and the connection");
-    let events: Vec<Event> = threats
-        .into_iter()
-        .chain(records.into_iter().map(Event::Usage))
-        .collect();
-    let report = Report {
-        report_id: Id::parse("r-1").unwrap(),
-        sent_at: clock.now,
-        firmware: None,
-        definitions: None,
-        clients: Some(4),
-        events,
-    };
-    let body = serde_json::to_vec(&report).unwrap();
-    assert_eq!(parse_report(&body, clock.now).unwrap(), report);
-}
-
-#[test]
-fn identical_threat_lines_get_ids_of_their_own_the_same_on_every_run() {
-    let line = alert_line(json!({})).to_string();
-    let id = |copies: &mut Copies| match map(&line) {
-        Mapped::Threat(t) => copies.id(t.event_id),
-        other => panic!("{other:?}"),
-    };
-    let mut run = Copies::default();
-    let ids: Vec<Id> = (0..3).map(|_| id(&mut run)).collect();
-    assert!(ids[1].as_str().ends_with("-c2") && ids[2].as_str().ends_with("-c3"));
-    assert_ne!(ids[0], ids[1]);
-    let mut again = Copies::default();
-    let second: Vec<Id> = (0..3).map(|_| id(&mut again)).collect();
-    assert_eq!(ids, second);
-}
+mod sample;
+mod usage;
