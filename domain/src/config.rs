@@ -240,7 +240,7 @@ impl Config {
 /// authenticator app, mail) cannot work until it is fixed. The Worker checks once per
 /// isolate and names the key in its log, in `/api/v1/health` and on the portal's pages,
 /// instead of answering each request with "try again later".
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Problem {
     pub key: &'static str,
     pub problem: &'static str,

@@ -9,6 +9,7 @@
 use axum::Extension;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use domain::config::Problem;
 use serde::Serialize;
 use worker::Env;
 
@@ -36,26 +37,13 @@ enum ConfigState {
     Problems(Vec<Problem>),
 }
 
-#[derive(Serialize)]
-struct Problem {
-    key: &'static str,
-    problem: &'static str,
-}
-
 fn config_state(env: &Env) -> ConfigState {
     let problems = crate::config::get(env).problems();
     if problems.is_empty() {
-        return ConfigState::Ok("ok");
+        ConfigState::Ok("ok")
+    } else {
+        ConfigState::Problems(problems)
     }
-    ConfigState::Problems(
-        problems
-            .into_iter()
-            .map(|p| Problem {
-                key: p.key,
-                problem: p.problem,
-            })
-            .collect(),
-    )
 }
 
 #[worker::send]
