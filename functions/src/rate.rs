@@ -5,7 +5,7 @@
 //! - operator and reseller API requests per token (`auth::api_caller`);
 //! - accounts issued per token, tighter, since each one mails an address.
 //!
-//! Addresses are kept as their SHA-256 only.
+//! Addresses are kept hashed, as the sign-in throttle keys them (`throttle::address_key`).
 
 use chrono::{DateTime, Utc};
 use domain::device::DeviceId;
@@ -13,7 +13,6 @@ use domain::window::Window;
 use store::Db;
 
 use crate::error::AppError;
-use crate::secret::sha256_hex;
 
 async fn take(db: &Db, key: &str, window: Window, now: DateTime<Utc>) -> Result<(), AppError> {
     store::rates::take(db, key, window, now)
@@ -37,7 +36,7 @@ pub async fn enroll(
     )
     .await;
     if let Some(address) = address {
-        let key = format!("enroll:address:{}", sha256_hex(address));
+        let key = format!("enroll:{}", crate::throttle::address_key(address));
         take(db, &key, windows.enroll_address, now).await?;
     }
     by_device
