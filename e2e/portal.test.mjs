@@ -74,7 +74,7 @@ function assertDemoRows(got, expected = DEMO) {
 }
 
 test('the server HTML already holds the appliance list, in Japanese, before any script runs', async () => {
-  const { status, html } = await demo.visitor.get('/');
+  const { status, html } = await demo.visitor.get('/appliances');
   assert.equal(status, 200);
   assert.match(html, /<html lang="ja">/);
   for (const a of DEMO) {
@@ -89,7 +89,7 @@ test('the server HTML already holds the appliance list, in Japanese, before any 
 test('with JavaScript off the list is readable and the filter works through the form', async () => {
   const { page, context, problems } = await watchedPage(browser, { javaScriptEnabled: false });
   try {
-    await page.goto(`${stack.url}/`);
+    await page.goto(`${stack.url}/appliances`);
     assertDemoRows(await rows(page));
     await expectVisible(page.getByRole('button', { name: '絞り込む' }));
 
@@ -112,7 +112,7 @@ test('after hydration the オンラインのみ box narrows the list in place, w
     const documents = [];
     page.on('request', (r) => { if (r.resourceType() === 'document') documents.push(r.url()); });
     const wasm = page.waitForResponse((r) => r.url().endsWith('/pkg/mimamori_bg.wasm'));
-    await page.goto(`${stack.url}/`);
+    await page.goto(`${stack.url}/appliances`);
     const wasmResponse = await wasm;
     assert.equal(wasmResponse.status(), 200);
     assert.equal(wasmResponse.headers()['content-type'], 'application/wasm');
@@ -140,7 +140,7 @@ test('the hydration check fails when the wasm bundle cannot load', async () => {
   // Guards the test above: if the bundle is missing or broken, `hydrated` must reject.
   const { page, context, problems } = await watchedPage(browser, {}, { blockWasm: true });
   try {
-    await page.goto(`${stack.url}/`);
+    await page.goto(`${stack.url}/appliances`);
     await assert.rejects(hydrated(page, problems, 3_000), /did not hydrate/);
     assert.ok(problems.some((p) => p.includes('mimamori_bg.wasm')), problems.join('\n'));
   } finally {
@@ -153,7 +153,7 @@ test('on a smartphone each appliance is a readable card', async () => {
     viewport: { width: 375, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
   });
   try {
-    await page.goto(`${stack.url}/`);
+    await page.goto(`${stack.url}/appliances`);
     await hydrated(page, problems);
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 375, `no horizontal scrolling (page is ${width}px wide)`);

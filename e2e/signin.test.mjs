@@ -73,7 +73,7 @@ test('a new admin signs in for the first time with the mailed credentials and an
     const codes = await page.locator('[data-recovery-code]').allInnerTexts();
     assert.equal(codes.length, 10);
     await Promise.all([page.waitForURL(`${stack.url}/`), page.getByRole('link', { name: 'ポータルへ進む' }).click()]);
-    await page.getByText('登録されている機器はありません。').waitFor();
+    await page.getByText('UTM装置がまだ登録されていません').waitFor();
     assert.match(await page.locator('header').innerText(), new RegExp(mine));
 
     // The recovery codes are shown once.
@@ -90,7 +90,7 @@ test('a new admin signs in for the first time with the mailed credentials and an
     // The code used at setup may not be used again; the next step's code is accepted.
     await page.locator('input[name=code]').fill(totp(secret, new Date(Date.now() + 30_000)));
     await submit(page, 'ログイン', `${stack.url}/`);
-    await page.getByText('登録されている機器はありません。').waitFor();
+    await page.getByText('UTM装置がまだ登録されていません').waitFor();
 
     const cookies = await context.cookies();
     const session = cookies.find((c) => c.name === '__Host-mm_session');

@@ -36,17 +36,11 @@ pub async fn list_appliances(
     server::list(customer).await
 }
 
-/// `/customers/:id`: one customer's appliances, for the operator's and resellers' staff
-/// (and a customer admin's own company).
+/// `/appliances` (staff: `/customers/{id}/appliances`).
 #[component]
-pub fn CustomerAppliancesPage() -> impl IntoView {
-    let params = leptos_router::hooks::use_params_map();
-    let id = params.with_untracked(|p| p.get("id"));
-    view! { <AppliancesPage customer=id /> }
-}
-
-#[component]
-pub fn AppliancesPage(customer: Option<String>) -> impl IntoView {
+pub fn AppliancesPage() -> impl IntoView {
+    let place = crate::place::Place::from_route();
+    let customer = place.customer();
     let initial = use_query_map().with_untracked(|q| match q.get_str("online") {
         Some("1") => ListFilter::OnlineOnly,
         _ => ListFilter::All,
@@ -56,13 +50,12 @@ pub fn AppliancesPage(customer: Option<String>) -> impl IntoView {
     // the submit button that serves no-JavaScript visitors is hidden.
     let hydrated = RwSignal::new(false);
     Effect::new(move || hydrated.set(true));
-    let action = customer
-        .as_ref()
-        .map_or_else(|| "/".to_owned(), |c| format!("/customers/{c}"));
+    let action = place.href("appliances");
     let appliances = Resource::new_blocking(move || customer.clone(), list_appliances);
 
     view! {
         <Title text="機器一覧" />
+        <crate::nav::PortalNav place current="appliances" />
         <h1>"機器一覧"</h1>
         <form class="filter" method="get" action=action>
             <label>

@@ -8,7 +8,12 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 pub mod appliances;
+pub mod dashboard;
+pub mod get_form;
 pub mod messages;
+pub mod nav;
+pub mod period;
+pub mod place;
 #[cfg(feature = "ssr")]
 pub mod sealing;
 pub mod signin;
@@ -46,6 +51,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Effects run only in the browser: `<body data-hydrated>` tells tests (and styles)
+    // that the page is interactive.
+    Effect::new(|| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "");
+        }
+    });
     view! {
         <Stylesheet id="main" href="/pkg/mimamori.css" />
         <Title formatter=|page: String| format!("{page} | 見守り") />
@@ -60,7 +72,17 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=Home ssr=SsrMode::Async />
                     <Route
                         path=path!("/customers/:id")
-                        view=appliances::CustomerAppliancesPage
+                        view=dashboard::DashboardPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/appliances")
+                        view=appliances::AppliancesPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/customers/:id/appliances")
+                        view=appliances::AppliancesPage
                         ssr=SsrMode::Async
                     />
                     <Route path=path!("/login") view=signin::LoginPage ssr=SsrMode::Async />
@@ -86,7 +108,7 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// `/`: a customer admin sees their company's appliances; staff see their customers.
+/// `/`: a customer admin sees their company's dashboard; staff see their customers.
 #[component]
 fn Home() -> impl IntoView {
     let state = Resource::new_blocking(|| (), |()| signin::page_state());
@@ -96,7 +118,7 @@ fn Home() -> impl IntoView {
             if s.me.as_ref().is_some_and(|m| m.staff) {
                 view! { <staff::CustomersList /> }.into_any()
             } else {
-                view! { <appliances::AppliancesPage customer=None /> }.into_any()
+                view! { <dashboard::DashboardPage /> }.into_any()
             }
         })}
     }

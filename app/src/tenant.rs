@@ -19,6 +19,8 @@ pub use store::sessions::Caller;
 pub struct Visitor {
     pub caller: Option<Caller>,
     pub csrf: String,
+    /// The time the request is answered as of (the Worker's clock).
+    pub now: chrono::DateTime<chrono::Utc>,
 }
 
 /// The request's visitor (provided by the Worker).
@@ -42,6 +44,12 @@ pub fn caller_at(stages: &[Stage]) -> Result<(Caller, String), ServerFnError> {
 /// The fully signed-in caller.
 pub fn signed_in() -> Result<(Caller, String), ServerFnError> {
     caller_at(&[Stage::Full])
+}
+
+/// The time the request is answered as of: what a page's "now" is (whether an appliance
+/// is online, what 直近7日 ends with).
+pub fn now() -> Result<chrono::DateTime<chrono::Utc>, ServerFnError> {
+    Ok(visitor()?.now)
 }
 
 /// Sets the HTTP status of the current page or server-function answer.

@@ -36,3 +36,4 @@ pub mod severity;
 pub mod signin;
 pub mod totp;
 pub mod window;
+pub mod wording;

@@ -33,6 +33,13 @@ impl Preset {
         }
     }
 
+    /// The preset of a page's `days` query value (`7`, `30`, `90`).
+    pub fn parse(days: &str) -> Option<Preset> {
+        Preset::ALL
+            .into_iter()
+            .find(|p| p.days().to_string() == days.trim())
+    }
+
     /// How the portal names it.
     pub fn label(self) -> &'static str {
         match self {
@@ -55,6 +62,8 @@ pub struct Period {
 pub enum PeriodError {
     #[error("期間の{0}は YYYY-MM-DD の形式の日付で指定してください")]
     Malformed(&'static str),
+    #[error("期間は直近7日・30日・90日のいずれかを選んでください")]
+    UnknownPreset,
     #[error("期間は開始日と終了日の両方を指定してください")]
     Incomplete,
     #[error("期間の開始日が終了日より後になっています")]
@@ -65,8 +74,9 @@ pub enum PeriodError {
     BeforeKept { days: u32, earliest: NaiveDate },
 }
 
-/// The first day still kept when `days` days are kept and today is `today`.
-fn earliest(today: NaiveDate, days: u32) -> NaiveDate {
+/// The first day still kept when `days` days are kept and today is `today`: the earliest
+/// a period may start.
+pub fn first_kept(today: NaiveDate, days: u32) -> NaiveDate {
     today - TimeDelta::days(i64::from(days.max(1)) - 1)
 }
 
@@ -75,7 +85,7 @@ impl Period {
     pub fn preset(preset: Preset, today: NaiveDate, kept_days: u32) -> Period {
         let days = preset.days().min(kept_days.max(1));
         Period {
-            from: earliest(today, days),
+            from: first_kept(today, days),
             to: today,
         }
     }
@@ -109,7 +119,7 @@ impl Period {
         if to > today {
             return Err(PeriodError::Future { today });
         }
-        let first = earliest(today, kept_days);
+        let first = first_kept(today, kept_days);
         if from < first {
             return Err(PeriodError::BeforeKept {
                 days: kept_days.max(1),
@@ -117,6 +127,35 @@ impl Period {
             });
         }
         Ok(Period { from, to })
+    }
+
+    /// The period of a page's query: `from` and `to` when either is given, else the
+    /// preset `days` (`7`, `30`, `90`), else the default preset.
+    pub fn requested(
+        days: Option<&str>,
+        from: Option<&str>,
+        to: Option<&str>,
+        today: NaiveDate,
+        kept_days: u32,
+    ) -> Result<Period, PeriodError> {
+        let given = |v: Option<&str>| v.is_some_and(|v| !v.trim().is_empty());
+        if given(from) || given(to) {
+            return Period::parse(from, to, today, kept_days);
+        }
+        match days.map(str::trim).filter(|d| !d.is_empty()) {
+            None => Ok(Period::preset(Preset::default(), today, kept_days)),
+            Some(d) => Preset::parse(d)
+                .map(|p| Period::preset(p, today, kept_days))
+                .ok_or(PeriodError::UnknownPreset),
+        }
+    }
+
+    /// The preset this period is, ending `today` with `kept_days` kept; `None` for any
+    /// other range.
+    pub fn preset_of(&self, today: NaiveDate, kept_days: u32) -> Option<Preset> {
+        Preset::ALL
+            .into_iter()
+            .find(|p| Period::preset(*p, today, kept_days) == *self)
     }
 
     pub fn from(&self) -> NaiveDate {
@@ -189,6 +228,44 @@ mod tests {
         let got = Period::parse(from, to, d(TODAY), 90).map(|p| (p.from_day(), p.to_day()));
         let expected = expected.map(|(f, t)| (f.to_owned(), t.to_owned()));
         assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn a_page_query_takes_dates_first_then_the_preset() {
+        let today = d(TODAY);
+        let got = |days, from, to| {
+            Period::requested(days, from, to, today, 90).map(|p| (p.from_day(), p.days()))
+        };
+        assert_eq!(got(Some("30"), None, None), Ok(("2026-11-02".into(), 30)));
+        assert_eq!(got(Some(" 90 "), None, None), Ok(("2026-09-03".into(), 90)));
+        assert_eq!(got(None, None, None), Ok(("2026-11-25".into(), 7)));
+        assert_eq!(
+            got(Some(""), Some(""), Some("")),
+            Ok(("2026-11-25".into(), 7))
+        );
+        assert_eq!(
+            got(Some("30"), Some("2026-11-30"), Some(TODAY)),
+            Ok(("2026-11-30".into(), 2))
+        );
+        assert_eq!(got(Some("14"), None, None), Err(PeriodError::UnknownPreset));
+        assert_eq!(
+            got(None, Some("2026-11-30"), None),
+            Err(PeriodError::Incomplete)
+        );
+    }
+
+    #[test]
+    fn a_period_knows_which_preset_it_is() {
+        let today = d(TODAY);
+        let p30 = Period::preset(Preset::Days30, today, 90);
+        assert_eq!(p30.preset_of(today, 90), Some(Preset::Days30));
+        let other = Period::parse(Some("2026-11-02"), Some("2026-11-30"), today, 90).unwrap();
+        assert_eq!(other.preset_of(today, 90), None);
+        // Cut to 7 kept days, 30 and 90 are the same range as 7: the first preset wins.
+        assert_eq!(
+            Period::preset(Preset::Days90, today, 7).preset_of(today, 7),
+            Some(Preset::Days7)
+        );
     }
 
     #[test]

@@ -68,7 +68,8 @@ macro_rules! wire_enum {
                 match self { $($name::$variant => $wire),+ }
             }
 
-            fn parse(s: &str) -> Option<$name> {
+            /// The value of its wire name; `None` for any other text.
+            pub fn parse(s: &str) -> Option<$name> {
                 match s { $($wire => Some($name::$variant),)+ _ => None }
             }
 

@@ -120,7 +120,9 @@ async fn answer(
         web::secure(&mut response, None);
         return Ok(response);
     }
-    let visit = match web::visit(&env, &parts.headers, chrono::Utc::now()).await {
+    // The portal's pages decide by the same clock as the sign-in handlers.
+    let now = clock::now(&env).await;
+    let visit = match web::visit(&env, &parts.headers, now).await {
         Ok(v) => v,
         Err(e) => {
             let mut response = e.into_response();

@@ -323,11 +323,7 @@ fn incident_rows(line: &AlertLine) -> Vec<(&'static str, Line)> {
     if line.count > 1 {
         when.push_str(&format!("（同じ通信を{}回検知）", line.count));
     }
-    let direction = match line.direction {
-        Direction::Inbound => "外部から社内へ",
-        Direction::Outbound => "社内から外部へ",
-        Direction::Internal => "社内の機器どうし",
-    };
+    let direction = crate::wording::direction(line.direction);
     let action = match line.action {
         Action::Blocked => "遮断しました",
         Action::Detoxified => "無害化しました",

@@ -53,6 +53,7 @@ pub async fn visit(env: &Env, headers: &HeaderMap, now: DateTime<Utc>) -> Result
         visitor: Visitor {
             caller,
             csrf: csrf::token(env, &csrf_secret),
+            now,
         },
         set_cookies,
         nonce: hex(&random::<16>()?),
