@@ -43,14 +43,17 @@ export async function pageHydrated(page, problems, timeout = 15_000) {
   }
 }
 
+/** What went wrong on the page, but for a favicon request cut short by a navigation. */
+export function realProblems(problems) {
+  return problems.filter((p) => !/favicon\.svg net::ERR_ABORTED/.test(p));
+}
+
 /**
  * The checks every page passes, then its screenshot `<name>-<width>.png`. `problems` is
  * the watched page's list of console errors, page errors and failed requests.
  */
 export async function checkPage(page, problems, name, width) {
-  // A favicon request cut short by the next navigation is not the page's problem.
-  const real = problems.filter((p) => !/favicon\.svg net::ERR_ABORTED/.test(p));
-  assert.deepEqual(real, [], `${name} at ${width}: no console errors or failed requests`);
+  assert.deepEqual(realProblems(problems), [], `${name} at ${width}: no console errors or failed requests`);
   if (width === 'phone') {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `${name} at phone width scrolls sideways by ${overflow}px`);
