@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { startStack } from './stack.mjs';
-import { enrolledDevice } from './devices.mjs';
+import { enrolledDevice, sendReport, report, threat } from './devices.mjs';
 import { Visitor, api, readyUser } from './identity.mjs';
 
 let stack;
@@ -21,6 +21,9 @@ after(async () => {
 const appSrc = new URL('../app/src/', import.meta.url);
 const sources = readdirSync(appSrc, { recursive: true }).filter((f) => f.endsWith('.rs')).map((f) => readFileSync(new URL(f, appSrc), 'utf8'));
 const SERVER_FNS = sources.flatMap((src) => [...src.matchAll(/#\[server\(prefix = "\/_app", endpoint = "([a-z_]+)"\)\]/g)].map((m) => m[1]));
+// Each server function's parameter names, read from its signature.
+const PARAMS = Object.fromEntries(sources.flatMap((src) => [...src.matchAll(/#\[server\(prefix = "\/_app", endpoint = "([a-z_]+)"\)\]\s*pub async fn \w+\(([\s\S]*?)\)\s*->/g)]
+  .map((m) => [m[1], [...m[2].matchAll(/(?:^|,)\s*(?:#\[server\([^)]*\)\]\s*)?([a-z_]+)\s*:/g)].map((a) => a[1])])));
 const ROUTES = [...readFileSync(new URL('lib.rs', appSrc), 'utf8').matchAll(/path!\("([^"]*)"\)/g)].map((m) => m[1] || '/');
 
 const CUSTOMERS = ['A', 'B', 'C'];
@@ -47,7 +50,21 @@ test('every portal route, server function and scoped API call keeps tenants apar
   const names = { A: '株式会社エー', B: '株式会社ビー', C: '株式会社シー' };
   const ids = { A: await customer(names.A, R1), B: await customer(names.B, R2), C: await customer(names.C) };
   const devices = { A: 'aa0000000001', B: 'bb0000000002', C: 'cc0000000003' };
-  for (const c of CUSTOMERS) await enrolledDevice(stack, ids[c], devices[c], `utm-${c}`);
+  const alerts = {};
+  for (const c of CUSTOMERS) {
+    const t = await enrolledDevice(stack, ids[c], devices[c], `utm-${c}`);
+    assert.equal((await sendReport(stack, t, report(`iso-${c}`, [threat(`iso-${c}-1`)]))).status, 202);
+    [{ id: alerts[c] }] = stack.sql(`SELECT id FROM threats WHERE customer_id = '${ids[c]}'`);
+  }
+  // A route's or server function's parameter, filled with the object of customer `c`
+  // it names; a parameter this test does not know fails it, so that a new kind of page
+  // cannot slip past the matrix.
+  const objectOf = { id: (c) => ids[c], customer: (c) => ids[c], device: (c) => devices[c], alert: (c) => String(alerts[c]) };
+  const fill = (route, c) => route.replace(/:([a-z_]+)/g, (_, p) => {
+    assert.ok(objectOf[p], `the isolation matrix does not know the route parameter :${p} (${route}): add it to objectOf`);
+    return objectOf[p](c);
+  });
+  const OWN = { adminA: 'A', adminB: 'B' };
 
   const users = {
     adminA: await readyUser(stack, `/api/v1/admin/customers/${ids.A}/accounts`),
@@ -78,12 +95,25 @@ test('every portal route, server function and scoped API call keeps tenants apar
   for (const [who, user] of Object.entries(users)) {
     const v = user.visitor;
     for (const c of CUSTOMERS) {
-      // The page of one customer's appliances.
-      const page = await v.get(`/customers/${ids[c]}`);
-      expectSeen(who, c, page.status, page.html, 'page /customers/:id');
-      // Its server function, called as the hydrated page calls it.
-      const fn = await v.serverFn('appliances', { customer: ids[c] });
-      expectSeen(who, c, fn.status, await fn.text(), 'server fn appliances');
+      // Every page that names a customer (`/customers/:id/…`) or one of its objects
+      // (`/alerts/:alert`, `/appliances/:device`), with the ids of customer c.
+      for (const route of ROUTES.filter((r) => r.includes(':'))) {
+        const page = await v.get(fill(route, c));
+        if (route.includes(':id')) {
+          expectSeen(who, c, page.status, page.html, `page ${route}`);
+        } else {
+          cells += 1;
+          // A customer admin's own URLs: their company's objects only; staff use /customers/:id/….
+          assert.equal(page.status, OWN[who] === c ? 200 : 404, `${who} → page ${route} of ${c}`);
+          expectSeen(who, c, OWN[who] === c ? 200 : 404, page.html, `page ${route}`);
+        }
+      }
+      // Every server function that takes a customer, called as the hydrated page calls it.
+      for (const fn of SERVER_FNS.filter((f) => PARAMS[f]?.includes('customer'))) {
+        const args = Object.fromEntries(PARAMS[fn].filter((a) => objectOf[a]).map((a) => [a, objectOf[a](c)]));
+        const res = await v.serverFn(fn, args);
+        expectSeen(who, c, res.status, await res.text(), `server fn ${fn}`);
+      }
     }
     // The home page and the customer list show exactly what is visible.
     const home = await v.get('/');
@@ -108,7 +138,9 @@ test('every portal route, server function and scoped API call keeps tenants apar
 
   // Every other page and server function, for every user: whatever it shows, nothing of
   // a customer outside the user's scope.
-  assert.ok(SERVER_FNS.length >= 6 && ROUTES.length >= 11, `${SERVER_FNS} / ${ROUTES}`);
+  assert.ok(SERVER_FNS.length >= 8 && ROUTES.length >= 13, `${SERVER_FNS} / ${ROUTES}`);
+  assert.ok(SERVER_FNS.every((f) => PARAMS[f]), `every server function's parameters were read: ${JSON.stringify(PARAMS)}`);
+  assert.ok(PARAMS.dashboard.includes('customer') && PARAMS.appliances.includes('customer'), JSON.stringify(PARAMS));
   for (const [who, user] of Object.entries(users)) {
     const v = user.visitor;
     const bodies = [];
@@ -132,7 +164,7 @@ test('every portal route, server function and scoped API call keeps tenants apar
   const stranger = new Visitor(stack.url);
   for (const route of ROUTES.filter((r) => r !== '/login')) {
     cells += 1;
-    const page = await stranger.get(route.replace(':id', ids.A));
+    const page = await stranger.get(fill(route, 'A'));
     assert.equal(page.location, '/login', `stranger → ${route}`);
   }
   for (const fn of SERVER_FNS.filter((f) => f !== 'page_state')) {
@@ -141,10 +173,15 @@ test('every portal route, server function and scoped API call keeps tenants apar
     assert.equal(res.status, 401, `stranger → server fn ${fn}`);
   }
   for (const c of CUSTOMERS) {
-    cells += 2;
-    assert.equal((await stranger.get(`/customers/${ids[c]}`)).location, '/login');
-    const fn = await stranger.serverFn('appliances', { customer: ids[c] });
-    assert.equal(fn.status, 401);
+    for (const route of ROUTES.filter((r) => r.includes(':'))) {
+      cells += 1;
+      assert.equal((await stranger.get(fill(route, c))).location, '/login', `stranger → ${route} of ${c}`);
+    }
+    for (const fn of SERVER_FNS.filter((f) => PARAMS[f]?.includes('customer'))) {
+      cells += 1;
+      const args = Object.fromEntries(PARAMS[fn].filter((a) => objectOf[a]).map((a) => [a, objectOf[a](c)]));
+      assert.equal((await stranger.serverFn(fn, args)).status, 401, `stranger → server fn ${fn} of ${c}`);
+    }
   }
 
   // The scoped API: reseller tokens reach their own customers only.

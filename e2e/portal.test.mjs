@@ -129,7 +129,7 @@ test('after hydration the オンラインのみ box narrows the list in place, w
     assertDemoRows(await rows(page));
 
     assert.equal(await page.evaluate(() => window.__sameDocument), true, 'no page load happened');
-    assert.deepEqual(documents, [`${stack.url}/`]);
+    assert.deepEqual(documents, [`${stack.url}/appliances`]);
     assert.deepEqual(problems, []);
   } finally {
     await context.close();

@@ -45,8 +45,8 @@ pub struct Card {
 /// `Ok(Err(_))` is a refused period (status 400).
 #[server(prefix = "/_app", endpoint = "dashboard")]
 pub async fn dashboard(
-    customer: Option<String>,
-    period: PeriodQuery,
+    #[server(default)] customer: Option<String>,
+    #[server(default)] period: PeriodQuery,
 ) -> Result<Result<StatusView, Refused>, ServerFnError> {
     server::dashboard(customer, period).await
 }
