@@ -45,6 +45,7 @@ pub mod reviews;
 
 // The customer portal's reads (issue 13).
 pub mod alerts;
+pub mod appliances;
 pub mod problems;
 pub mod status;
 
