@@ -48,6 +48,7 @@ pub mod alerts;
 pub mod appliances;
 pub mod problems;
 pub mod status;
+pub mod usage;
 
 #[cfg(test)]
 pub(crate) mod sample;
