@@ -8,14 +8,15 @@
 -- last report before the silence (NULL: never heard of), `noticed_at` the first notice,
 -- `back_at` the check that found it reporting again (within a cron tick of its first
 -- report back; NULL while it is down). Kept RETENTION_DAYS after `back_at`; an open one
--- while it is open (docs/retention.md).
+-- while it is open (docs/retention.md). No CHECK on the times: a row this history cannot
+-- take would fail the batch, and with it the notice (a clock set back, say).
 CREATE TABLE device_outages (
   id          INTEGER PRIMARY KEY,
   customer_id TEXT NOT NULL,
   device_id   TEXT NOT NULL,
   down_since  INTEGER,
   noticed_at  INTEGER NOT NULL,
-  back_at     INTEGER CHECK (back_at IS NULL OR back_at >= noticed_at)
+  back_at     INTEGER
 ) STRICT;
 
 -- At most one open outage per appliance: the one a recovery closes.

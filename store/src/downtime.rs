@@ -361,6 +361,29 @@ mod tests {
     }
 
     #[test]
+    fn a_recovery_is_saved_with_its_notice_even_when_the_clock_went_back() {
+        let f = fixture();
+        f.db.execute_script("UPDATE devices SET last_seen_at = 0 WHERE id = 'd0000000a001';")
+            .expect("reports");
+        tick(&f, at(60 * MINUTE));
+        f.db.execute_script("UPDATE devices SET last_seen_at = 1800000 WHERE id = 'd0000000a001';")
+            .expect("reports again");
+        // The next check's clock is earlier than the first notice's.
+        tick(&f, at(31 * MINUTE));
+        assert_eq!(
+            outages(&f, "d0000000a001"),
+            [outage(0, 60 * MINUTE, Some(31 * MINUTE))]
+        );
+        assert_eq!(
+            count(
+                &f,
+                "SELECT count(*) AS n FROM mails WHERE kind = 'appliance_recovered'"
+            ),
+            1
+        );
+    }
+
+    #[test]
     fn opening_and_closing_an_outage_walk_the_open_outage_index() {
         let f = fixture();
         let down = Down {
