@@ -63,6 +63,10 @@ test('a silent appliance is mailed once, again at the daily 09:00 check, and on 
   const kinds = stack.sql(`SELECT kind, status FROM mails WHERE customer_id = '${c}' ORDER BY kind`);
   assert.deepEqual(kinds.map((k) => k.kind), ['appliance_down', 'appliance_recovered', 'appliance_still_down']);
   assert.ok(kinds.every((k) => k.status === 'sent'));
+  // The appliance's page reads one outage: from its last report, noticed once, closed.
+  const outages = stack.sql(`SELECT down_since IS NOT NULL AS since, back_at IS NOT NULL AS back
+    FROM device_outages WHERE device_id = '0e0000000004'`);
+  assert.deepEqual(outages, [{ since: 1, back: 1 }]);
 });
 
 

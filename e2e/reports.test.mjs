@@ -58,6 +58,8 @@ test('the api-v1 example is stored whole and counts as a heartbeat', async () =>
   assert.equal(u.client_mac, '3c:22:fb:01:02:03');
   assert.equal(stack.sql(`SELECT sum(events) AS n FROM threat_days WHERE customer_id = '${customerId}'`)[0].n, 1);
   assert.equal(stack.sql(`SELECT sum(hits) AS n FROM usage_days WHERE customer_id = '${customerId}'`)[0].n, 412);
+  assert.deepEqual(stack.sql(`SELECT host, name, hits, bytes FROM usage_host_days WHERE customer_id = '${customerId}'`),
+    [{ host: '192.168.1.23', name: 'sns', hits: 412, bytes: 18233411 }], 'per internal host: its IP before its MAC');
 
   const [d] = stack.sql(`SELECT * FROM devices WHERE id = '${DEVICE}'`);
   assert.ok(d.last_seen_at >= before && d.last_seen_at <= Date.now());
@@ -277,7 +279,7 @@ test("one customer's appliance never touches another's data, even with the same 
   // A names B's device and customer in the body: ignored, the token decides.
   const spoof = { ...same, device_id: '0b00000000bb', customer_id: b };
   await accepted(await sendReport(stack, tokenA, spoof), { report_id: 'r-same', accepted: 2, duplicates: 0 });
-  for (const [table, col] of [['threats', 'customer_id'], ['usage_records', 'customer_id'], ['threat_days', 'customer_id']]) {
+  for (const [table, col] of [['threats', 'customer_id'], ['usage_records', 'customer_id'], ['threat_days', 'customer_id'], ['usage_host_days', 'customer_id']]) {
     const rows = stack.sql(`SELECT device_id, ${col} AS c FROM ${table} WHERE device_id IN ('0b00000000aa', '0b00000000bb') ORDER BY device_id`);
     assert.deepEqual(rows.map((r) => [r.device_id, r.c]), [['0b00000000aa', a], ['0b00000000bb', b]], table);
   }

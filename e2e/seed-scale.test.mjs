@@ -82,13 +82,18 @@ test('the tiny data set has its companies, appliances, hours and the detections 
     (SELECT sum(count) FROM threats) AS detections,
     (SELECT sum(count) FROM incidents) AS in_incidents,
     (SELECT count(*) FROM usage_records) AS usage,
-    (SELECT count(*) FROM usage_days) AS usage_days`);
+    (SELECT count(*) FROM usage_days) AS usage_days,
+    (SELECT sum(hits) FROM usage_days) AS usage_hits,
+    (SELECT count(*) FROM usage_host_days) AS usage_host_days,
+    (SELECT sum(hits) FROM usage_host_days) AS usage_host_hits`);
   assert.equal(counts.customers, 5);
   assert.equal(counts.devices, 10);
   assert.equal(counts.seen, 10);
   assert.ok(counts.hours > 0 && counts.hours <= 10 * 72, `hours: ${counts.hours}`);
   assert.equal(counts.per_hour, 60, 'one report a minute');
   assert.ok(counts.usage > 0 && counts.usage_days > 0);
+  assert.ok(counts.usage_host_days >= counts.usage_days, 'a day of a name is used by one host or more');
+  assert.equal(counts.usage_host_hits, counts.usage_hits, 'per host sums up to per appliance');
   assert.equal(counts.in_incidents, counts.detections, 'every detection is in one incident');
   const shown = Number(printed.match(/detections before compaction: ([\d,]+)/)[1].replaceAll(',', ''));
   assert.equal(shown, counts.detections);
@@ -146,6 +151,9 @@ test('the check passes on the data set and fails when a rollup no longer sums up
   const bad = check(db);
   assert.equal(bad.status, 1, bad.stdout);
   assert.match(bad.stdout, /FAILED: 2 rows {2}threat_days are the sums/);
+  assert.match(bad.stdout, /ok {2}usage_host_days are the sums/);
+  sql(db, 'UPDATE usage_host_days SET bytes = bytes + 1 WHERE (customer_id, day, device_id, host, kind, name) = (SELECT customer_id, day, device_id, host, kind, name FROM usage_host_days LIMIT 1)');
+  assert.match(check(db).stdout, /FAILED: 2 rows {2}usage_host_days are the sums/);
 });
 
 test('a database that already holds the data set is refused', () => {

@@ -2,8 +2,9 @@
 //! running contract) that a check would change now (`domain::downtime::Due`), at most
 //! [`DECIDED_PER_TICK`] of them per tick — the rest are still due at the next tick — each
 //! decided by `domain::downtime` (first notice, daily re-notice, recovery) and stored
-//! with its queued mail in one transaction (`store::downtime::save`), so a notice is never
-//! lost or sent twice. The mails go out with the send queue (`notify::send_queued`), after
+//! with its queued mail and its outage (opened by the first notice, closed by the
+//! recovery) in one transaction (`store::downtime::save`), so a notice is never lost or
+//! sent twice and the portal's outage history matches the mails. The mails go out with the send queue (`notify::send_queued`), after
 //! the tick's alert mail, so a wave of silent appliances cannot hold up an alert.
 
 use chrono::{DateTime, Utc};
@@ -51,6 +52,7 @@ pub async fn sweep(env: &Env, cron: &Cron, now: DateTime<Utc>) -> Result<usize, 
         };
         changes.push(Change {
             device_id: device.device_id,
+            owner: device.owner,
             state: decision.state,
             notice,
         });

@@ -160,14 +160,22 @@ pub async fn page(
     limit: u32,
 ) -> Result<Page, Error> {
     let limit = limit.max(1);
-    let mut alerts: Vec<Alert> = db.all(page_query(tenant, filter, start, limit + 1)).await?;
-    let more = alerts.len() > limit as usize;
-    alerts.truncate(limit as usize);
-    let next = alerts
-        .last()
-        .filter(|_| more)
-        .map(|a| Cursor::new(a.last_at, a.id));
+    let rows: Vec<Alert> = db.all(page_query(tenant, filter, start, limit + 1)).await?;
+    let (alerts, next) = keyset(rows, limit, |a| Cursor::new(a.last_at, a.id));
     Ok(Page { alerts, next })
+}
+
+/// The first `limit` of `rows` (read `limit + 1` at most) and, when there were more, the
+/// cursor of the last one kept: where the next page starts.
+pub(crate) fn keyset<T>(
+    mut rows: Vec<T>,
+    limit: u32,
+    cursor: impl Fn(&T) -> Cursor,
+) -> (Vec<T>, Option<Cursor>) {
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next = rows.last().filter(|_| more).map(cursor);
+    (rows, next)
 }
 
 /// The incident a detection belongs to, as its detail shows it.

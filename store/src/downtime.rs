@@ -3,6 +3,10 @@
 //! (`domain::downtime::Due`), a bounded page at a time, with their last report and down
 //! state; and the new states written together with the notices they queue, so a notice
 //! is never lost or sent twice.
+//!
+//! The same transaction keeps the appliance's outage history (`device_outages`, read by
+//! `store::appliances`): the first notice opens an outage, the recovery closes it, so the
+//! portal's history and the mails never disagree.
 
 use chrono::{DateTime, Utc};
 use domain::downtime::{Down, Due};
@@ -92,23 +96,25 @@ pub async fn due(db: &Db, _cron: &Cron, due: &Due, limit: usize) -> Result<Vec<W
 #[derive(Debug, Clone)]
 pub struct Change {
     pub device_id: String,
+    /// The appliance's customer (`Watched::owner`): whose outage history it adds to.
+    pub owner: Owner,
     pub state: Option<Down>,
     pub notice: Option<Outgoing>,
 }
 
-/// Appliances whose changes go into one D1 batch (two statements each).
+/// Appliances whose changes go into one D1 batch (three statements each).
 const CHANGES_PER_BATCH: usize = 50;
 
-/// Stores `changes` with the notices they queue: each appliance's state and its mail in
-/// the same transaction, [`CHANGES_PER_BATCH`] appliances per batch.
+/// Stores `changes` with the notices they queue: each appliance's state, its outage and
+/// its mail in the same transaction, [`CHANGES_PER_BATCH`] appliances per batch.
 pub async fn save(db: &Db, changes: &[Change], now: DateTime<Utc>) -> Result<(), Error> {
     for page in changes.chunks(CHANGES_PER_BATCH) {
         let mut batch = Vec::new();
         for change in page {
-            batch.push(match &change.state {
-                None => forget(&change.device_id),
-                Some(down) => keep(&change.device_id, down),
-            });
+            match &change.state {
+                None => batch.extend([forget(&change.device_id), close(change, now)]),
+                Some(down) => batch.extend([keep(&change.device_id, down), open(change, down)]),
+            }
             batch.extend(change.notice.iter().map(|n| mails::queue(n, now)));
         }
         db.batch(batch).await?;
@@ -118,6 +124,31 @@ pub async fn save(db: &Db, changes: &[Change], now: DateTime<Utc>) -> Result<(),
 
 fn forget(device: &str) -> Query {
     Query::new("DELETE FROM device_down WHERE device_id = :device").bind("device", device)
+}
+
+/// The appliance is up: its open outage (if any) ends now.
+fn close(change: &Change, now: DateTime<Utc>) -> Query {
+    Query::new(
+        "UPDATE device_outages SET back_at = :now \
+         WHERE device_id = :device AND back_at IS NULL AND customer_id = :customer",
+    )
+    .bind("device", change.device_id.as_str())
+    .bind("customer", change.owner.id())
+    .bind("now", now)
+}
+
+/// The appliance is down: an outage from its first notice, unless one is open already
+/// (a daily re-notice, or a state kept unchanged).
+fn open(change: &Change, down: &Down) -> Query {
+    Query::new(
+        "INSERT INTO device_outages (customer_id, device_id, down_since, noticed_at) \
+         VALUES (:customer, :device, :last_seen, :first) \
+         ON CONFLICT (device_id) WHERE back_at IS NULL DO NOTHING",
+    )
+    .bind("customer", change.owner.id())
+    .bind("device", change.device_id.as_str())
+    .bind("last_seen", down.last_seen)
+    .bind("first", down.first_notice_at)
 }
 
 fn keep(device: &str, state: &Down) -> Query {
@@ -139,6 +170,7 @@ mod tests {
     use super::*;
     use crate::cron;
     use crate::mails::Kind;
+    use crate::sample::count;
     use crate::testing::{block_on, fixture};
     use domain::downtime::{Policy, decide};
     use domain::mail::Mail;
@@ -152,6 +184,26 @@ mod tests {
     }
 
     const MINUTE: i64 = 60_000;
+
+    /// What the cron decides for `w` at `now`, its notice (if any) queued as mail `id`.
+    fn decided(policy: &Policy, w: &Watched, now: DateTime<Utc>, id: &str) -> Change {
+        let d = decide(policy, w.state, w.last_seen, now);
+        Change {
+            device_id: w.device_id.clone(),
+            owner: w.owner.clone(),
+            state: d.state,
+            notice: d.notice.map(|n| Outgoing {
+                id: id.into(),
+                owner: w.owner.clone(),
+                kind: Kind::from(n),
+                mail: Mail {
+                    subject: "s".into(),
+                    text: "t".into(),
+                    html: "h".into(),
+                },
+            }),
+        }
+    }
 
     #[test]
     fn only_watched_appliances_a_check_would_change_are_due_a_page_at_a_time() {
@@ -178,23 +230,7 @@ mod tests {
         assert_eq!(ids(&page), ["d0000000a001", "d0000000a0a1"]);
         let changes: Vec<Change> = page
             .iter()
-            .map(|w| {
-                let d = decide(&policy, w.state, w.last_seen, now);
-                Change {
-                    device_id: w.device_id.clone(),
-                    state: d.state,
-                    notice: d.notice.map(|n| Outgoing {
-                        id: format!("ml_{}", w.device_id),
-                        owner: w.owner.clone(),
-                        kind: Kind::from(n),
-                        mail: Mail {
-                            subject: "s".into(),
-                            text: "t".into(),
-                            html: "h".into(),
-                        },
-                    }),
-                }
-            })
+            .map(|w| decided(&policy, w, now, &format!("ml_{}", w.device_id)))
             .collect();
         block_on(save(&f.db, &changes, now)).expect("saves");
         // Handled, they leave the set: the next page is the rest.
@@ -219,5 +255,188 @@ mod tests {
                 .notice
                 .is_some()
         );
+    }
+
+    /// Runs the cron's downtime step for every due appliance as of `now`, as
+    /// `functions/src/downtime.rs` does (decide, keep what changes, save).
+    fn tick(f: &crate::testing::Fixture, now: DateTime<Utc>) {
+        let policy = Policy::default();
+        let watched =
+            block_on(due(&f.db, &cron::tick(), &Due::at(&policy, now), 100)).expect("reads");
+        let changes: Vec<Change> = watched
+            .iter()
+            .filter(|w| decide(&policy, w.state, w.last_seen, now).changes(w.state))
+            .map(|w| {
+                let id = format!("ml_{}_{}", w.device_id, now.timestamp_millis());
+                decided(&policy, w, now, &id)
+            })
+            .collect();
+        block_on(save(&f.db, &changes, now)).expect("saves");
+    }
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Outage {
+        customer_id: String,
+        down_since: Option<i64>,
+        noticed_at: i64,
+        back_at: Option<i64>,
+    }
+
+    fn outages(f: &crate::testing::Fixture, device: &str) -> Vec<Outage> {
+        block_on(
+            f.db.all(
+                Query::new(
+                    "SELECT customer_id, down_since, noticed_at, back_at FROM device_outages \
+                 WHERE device_id = :device ORDER BY id",
+                )
+                .bind("device", device),
+            ),
+        )
+        .expect("reads")
+    }
+
+    fn outage(down_since: i64, noticed_at: i64, back_at: Option<i64>) -> Outage {
+        Outage {
+            customer_id: "c-a1".into(),
+            down_since: Some(down_since),
+            noticed_at,
+            back_at,
+        }
+    }
+
+    #[test]
+    fn the_first_notice_opens_an_outage_the_recovery_closes_it_and_a_new_silence_opens_another() {
+        let f = fixture();
+        let seen = |ms: i64| {
+            f.db.execute_script(&format!(
+                "UPDATE devices SET last_seen_at = {ms} WHERE id = 'd0000000a001';"
+            ))
+            .expect("reports");
+        };
+        let day = 24 * 60 * MINUTE;
+        seen(0);
+        tick(&f, at(2 * MINUTE));
+        assert!(outages(&f, "d0000000a001").is_empty(), "not offline yet");
+        // Silent past the threshold: the first notice, and the outage from the last report.
+        tick(&f, at(10 * MINUTE));
+        assert_eq!(outages(&f, "d0000000a001"), [outage(0, 10 * MINUTE, None)]);
+        // The daily re-notice (and every check in between) keeps the one open outage.
+        tick(&f, at(11 * MINUTE));
+        tick(&f, at(day + 10 * MINUTE));
+        assert!(
+            count(
+                &f,
+                "SELECT count(*) AS n FROM mails WHERE kind = 'appliance_still_down'"
+            ) >= 1
+        );
+        assert_eq!(outages(&f, "d0000000a001"), [outage(0, 10 * MINUTE, None)]);
+        // Reporting again: the recovery notice closes it when the check sees it.
+        seen(day + 20 * MINUTE);
+        tick(&f, at(day + 21 * MINUTE));
+        assert_eq!(
+            outages(&f, "d0000000a001"),
+            [outage(0, 10 * MINUTE, Some(day + 21 * MINUTE))]
+        );
+        tick(&f, at(day + 22 * MINUTE));
+        // Silent again: a second outage; the first stays closed.
+        tick(&f, at(day + 40 * MINUTE));
+        assert_eq!(
+            outages(&f, "d0000000a001"),
+            [
+                outage(0, 10 * MINUTE, Some(day + 21 * MINUTE)),
+                outage(day + 20 * MINUTE, day + 40 * MINUTE, None)
+            ]
+        );
+        assert!(
+            outages(&f, "d0000000a002").is_empty(),
+            "never seen: never down"
+        );
+        assert_eq!(
+            count(
+                &f,
+                "SELECT count(*) AS n FROM mails WHERE kind = 'appliance_down'"
+            ),
+            2
+        );
+    }
+
+    #[test]
+    fn a_recovery_is_saved_with_its_notice_even_when_the_clock_went_back() {
+        let f = fixture();
+        f.db.execute_script("UPDATE devices SET last_seen_at = 0 WHERE id = 'd0000000a001';")
+            .expect("reports");
+        tick(&f, at(60 * MINUTE));
+        f.db.execute_script("UPDATE devices SET last_seen_at = 1800000 WHERE id = 'd0000000a001';")
+            .expect("reports again");
+        // The next check's clock is earlier than the first notice's.
+        tick(&f, at(31 * MINUTE));
+        assert_eq!(
+            outages(&f, "d0000000a001"),
+            [outage(0, 60 * MINUTE, Some(31 * MINUTE))]
+        );
+        assert_eq!(
+            count(
+                &f,
+                "SELECT count(*) AS n FROM mails WHERE kind = 'appliance_recovered'"
+            ),
+            1
+        );
+    }
+
+    #[test]
+    fn opening_and_closing_an_outage_walk_the_open_outage_index() {
+        let f = fixture();
+        let down = Down {
+            last_seen: Some(at(0)),
+            first_notice_at: at(MINUTE),
+            last_notice_at: at(MINUTE),
+            daily_done: None,
+        };
+        let change = Change {
+            device_id: "d0000000a001".into(),
+            owner: Owner::trusted("c-a1"),
+            state: Some(down),
+            notice: None,
+        };
+        for q in [open(&change, &down), close(&change, at(MINUTE))] {
+            let plan = f.db.plan(&q).expect("plans").join("\n");
+            assert!(
+                !plan.lines().any(|l| l.starts_with("SCAN ")),
+                "{}\n{plan}",
+                q.sql()
+            );
+        }
+        let close =
+            f.db.plan(&close(&change, at(MINUTE)))
+                .expect("plans")
+                .join("\n");
+        assert!(close.contains("device_outages_open"), "{close}");
+    }
+
+    #[test]
+    fn migration_0019_opens_an_outage_for_each_appliance_down_before_it() {
+        let db = crate::testing::db_before("0019");
+        db.execute_script(
+            "INSERT INTO customers (id, name, service_start, created_at) VALUES ('c-1', 'C', '2026-01-01', 0);
+             INSERT INTO devices (id, customer_id, name, created_at) VALUES
+               ('d00000000001', 'c-1', '本社', 0), ('d00000000002', 'c-1', '支店', 0);
+             INSERT INTO device_down VALUES ('d00000000001', 60000, 600000, 700000, NULL);",
+        )
+        .expect("old rows");
+        db.execute_script(&crate::testing::migration(
+            "0019_outages_and_host_usage.sql",
+        ))
+        .expect("0019 applies over stored rows");
+        let f = crate::testing::Fixture { db };
+        assert_eq!(
+            outages(&f, "d00000000001"),
+            [Outage {
+                customer_id: "c-1".into(),
+                down_since: Some(60_000),
+                noticed_at: 600_000,
+                back_at: None
+            }]
+        );
+        assert!(outages(&f, "d00000000002").is_empty());
     }
 }

@@ -45,8 +45,11 @@ pub mod reviews;
 
 // The customer portal's reads (issue 13).
 pub mod alerts;
+pub mod appliances;
+pub mod mail_history;
 pub mod problems;
 pub mod status;
+pub mod usage;
 
 #[cfg(test)]
 pub(crate) mod sample;

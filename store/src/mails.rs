@@ -22,6 +22,19 @@ pub enum Kind {
 }
 
 impl Kind {
+    pub const ALL: [Kind; 5] = [
+        Kind::Alert,
+        Kind::ApplianceDown,
+        Kind::ApplianceStillDown,
+        Kind::ApplianceRecovered,
+        Kind::Investigation,
+    ];
+
+    /// The kind stored as `s`.
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Alert => "alert",

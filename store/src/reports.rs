@@ -6,6 +6,8 @@
 //! number. Every later statement acts only on rows carrying that number, so a re-sent
 //! report (or one racing its own retry) stores nothing new, and an event id already stored
 //! is neither stored nor counted again. The report is a heartbeat even when re-sent.
+//! The daily rollups (threats by vendor severity and by ★ tier, usage per appliance and
+//! per internal host) are written from the same new events.
 
 use chrono::{DateTime, Utc};
 use domain::incident::Timing;
@@ -179,6 +181,16 @@ pub fn statements(reporter: &Reporter, ingest: &Ingest<'_>) -> Vec<Query> {
                  SELECT :customer, r.day, :device, r.kind, r.name, sum(r.hits), sum(r.bytes) \
                  FROM {usage} r {NEW_EVENTS} \
                  GROUP BY r.day, r.kind, r.name \
+                 ON CONFLICT DO UPDATE SET hits = hits + excluded.hits, bytes = bytes + excluded.bytes"
+            )),
+            // The same per internal host, for /usage (migration 0019).
+            statement(format!(
+                "INSERT INTO usage_host_days (customer_id, day, device_id, host, kind, name, \
+                   hits, bytes) \
+                 SELECT :customer, r.day, :device, coalesce(r.client_ip, r.client_mac, ''), \
+                   r.kind, r.name, sum(r.hits), sum(r.bytes) \
+                 FROM {usage} r {NEW_EVENTS} \
+                 GROUP BY r.day, coalesce(r.client_ip, r.client_mac, ''), r.kind, r.name \
                  ON CONFLICT DO UPDATE SET hits = hits + excluded.hits, bytes = bytes + excluded.bytes"
             )),
         ]);

@@ -120,6 +120,19 @@ pub(crate) const RULES: &[Rule] = &[
         Cutoff::Day,
     ),
     rule(
+        "usage_host_days",
+        USAGE_HOST_DAYS_KEY,
+        "customer_id IN (SELECT id FROM customers) AND day < :cutoff",
+        Cutoff::Day,
+    ),
+    // An outage goes a retention after it ended; an open one stays while it is open.
+    rule(
+        "device_outages",
+        "id",
+        "customer_id IN (SELECT id FROM customers) AND back_at < :cutoff",
+        Cutoff::Raw,
+    ),
+    rule(
         "device_events",
         "device_id, event_id",
         "received_at < :cutoff",
@@ -202,7 +215,16 @@ pub(crate) const RULES: &[Rule] = &[
         OF_ERASED,
         Cutoff::Erased,
     ),
+    rule(
+        "usage_host_days",
+        USAGE_HOST_DAYS_KEY,
+        OF_ERASED,
+        Cutoff::Erased,
+    ),
+    rule("device_outages", "id", OF_ERASED, Cutoff::Erased),
 ];
+
+const USAGE_HOST_DAYS_KEY: &str = "customer_id, day, device_id, host, kind, name";
 
 /// One chunk of `rule`'s deletes.
 pub(crate) fn chunk_query(rule: &Rule, cutoffs: &Cutoffs, chunk: u32) -> Query {
@@ -230,6 +252,8 @@ pub(crate) fn buried_query() -> Query {
         "threat_days",
         "threat_tier_days",
         "usage_days",
+        "usage_host_days",
+        "device_outages",
     ]
     .map(|t| format!("NOT EXISTS (SELECT 1 FROM {t} WHERE customer_id = erased_customers.id)"))
     .join(" AND ");
@@ -286,6 +310,8 @@ pub(crate) fn erase_queries(id: &str) -> Vec<Query> {
         "DELETE FROM threat_days WHERE customer_id = :customer".to_owned(),
         "DELETE FROM threat_tier_days WHERE customer_id = :customer".to_owned(),
         "DELETE FROM usage_days WHERE customer_id = :customer".to_owned(),
+        "DELETE FROM usage_host_days WHERE customer_id = :customer".to_owned(),
+        "DELETE FROM device_outages WHERE customer_id = :customer".to_owned(),
         format!("DELETE FROM device_events WHERE device_id IN ({DEVICES})"),
         format!("DELETE FROM device_reports WHERE device_id IN ({DEVICES})"),
         format!("DELETE FROM device_report_hours WHERE device_id IN ({DEVICES})"),

@@ -253,6 +253,9 @@ fn everything(f: &crate::testing::Fixture, customer: &str, device: &str, tag: &s
          INSERT INTO threat_tier_days VALUES ('{customer}', '2026-01-01', '{device}', 'ips', 'low', 1);
          INSERT INTO usage_days VALUES ('{customer}', '2026-01-01', '{device}', 'web_category', 'sns', 1, 1);
          INSERT INTO device_down VALUES ('{device}', NULL, 0, 0, NULL);
+         INSERT INTO device_outages (customer_id, device_id, down_since, noticed_at, back_at)
+           VALUES ('{customer}', '{device}', 0, 0, 1);
+         INSERT INTO usage_host_days VALUES ('{customer}', '2026-01-01', '{device}', '192.168.1.5', 'web_category', 'sns', 1, 1);
          INSERT INTO accounts (id, role, customer_id, email, login_id, password_hash, created_at)
            VALUES ('acc-{tag}', 'customer', '{customer}', '{tag}@example.jp', 'login-{tag}', 'h', 0);
          INSERT INTO sessions (id_hash, account_id, stage, created_at, last_seen_at, expires_at)
@@ -361,4 +364,33 @@ fn erasing_a_customer_deletes_its_rows_in_every_table_and_no_one_elses() {
         "the audit log keeps its own time"
     );
     assert_eq!(count(&f, "SELECT count(*) AS n FROM erased_customers"), 0);
+}
+
+#[test]
+fn an_outage_goes_a_retention_after_it_ended_and_an_open_one_stays_as_host_usage_goes_by_day() {
+    let f = fixture();
+    let c = cutoffs(90, now()).expect("keeps something");
+    let (old, kept) = (
+        c.raw_before.timestamp_millis() - 1,
+        c.raw_before.timestamp_millis(),
+    );
+    f.db.execute_script(&format!(
+        "INSERT INTO device_outages (id, customer_id, device_id, down_since, noticed_at, back_at) VALUES
+           (1, 'c-a1', 'd0000000a001', 0, 0, {old}),
+           (2, 'c-a1', 'd0000000a001', 0, {old}, {kept}),
+           (3, 'c-b1', 'd0000000b001', 0, 0, NULL);
+         INSERT INTO usage_host_days VALUES
+           ('c-a1', '2026-09-01', 'd0000000a001', '192.168.1.5', 'application', 'Zoom', 3, 30),
+           ('c-a1', '2026-09-02', 'd0000000a001', '192.168.1.5', 'application', 'Zoom', 4, 40);"
+    ))
+    .expect("rows");
+    drain(&f, &c);
+    #[derive(serde::Deserialize)]
+    struct Id {
+        id: i64,
+    }
+    let left: Vec<Id> =
+        block_on(f.db.all(Query::new("SELECT id FROM device_outages ORDER BY id"))).expect("reads");
+    assert_eq!(left.iter().map(|r| r.id).collect::<Vec<_>>(), [2, 3]);
+    assert_eq!(count(&f, "SELECT sum(hits) AS n FROM usage_host_days"), 4);
 }
