@@ -60,8 +60,11 @@ pub async fn current(
         return Ok(None);
     };
     let key = key(env)?;
+    // Judged at the request's `now` (the clock that issued it: in development the
+    // Worker's adjustable clock), not at jwt-simple's own reading of the wall clock.
     let options = VerificationOptions {
         time_tolerance: Some(Duration::from_secs(5)),
+        artificial_time: Some(Duration::from_secs(now.timestamp().max(0) as u64)),
         ..Default::default()
     };
     let Ok(claims) = key.verify_token::<Claims>(token, Some(options)) else {
