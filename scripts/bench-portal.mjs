@@ -45,11 +45,11 @@ try {
         }
       }
     };
-    // The 10th page of the history: follow 次へ nine times.
+    // The 10th page of the history: follow 次の50件 nine times.
     let deep = '/alerts';
     for (let i = 0; i < 9; i += 1) {
       const { html } = await get(deep);
-      const next = html.match(/<a [^>]*href="([^"]*after=[^"]*)"[^>]*>次へ/);
+      const next = html.match(/<a [^>]*href="([^"]*after=[^"]*)"[^>]*>次の50件/);
       if (!next) break;
       deep = next[1].replaceAll('&amp;', '&');
     }

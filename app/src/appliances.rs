@@ -45,11 +45,6 @@ pub fn AppliancesPage() -> impl IntoView {
         Some("1") => ListFilter::OnlineOnly,
         _ => ListFilter::All,
     });
-    let filter = RwSignal::new(initial);
-    // Effects run only in the browser: once this is true the box filters by itself and
-    // the submit button that serves no-JavaScript visitors is hidden.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move || hydrated.set(true));
     let action = place.href("appliances");
     let appliances = Resource::new_blocking(move || customer.clone(), list_appliances);
 
@@ -57,6 +52,44 @@ pub fn AppliancesPage() -> impl IntoView {
         <Title text="機器一覧" />
         <crate::nav::PortalNav place current="appliances" />
         <h1>"機器一覧"</h1>
+        <Suspense fallback=|| view! { <p>"読み込み中…"</p> }>
+            {move || {
+                let action = action.clone();
+                Suspend::new(async move {
+                    match appliances.await {
+                        Ok(found) => {
+                            view! {
+                                <p class="company" data-customer-id=found.customer_id>
+                                    {found.customer_name}
+                                </p>
+                                <FilteredAppliances list=found.appliances initial action />
+                            }
+                                .into_any()
+                        }
+                        Err(_) => {
+                            view! {
+                                <p class="error" role="alert">
+                                    "機器一覧を読み込めませんでした。しばらくしてから再読み込みしてください。"
+                                </p>
+                            }
+                                .into_any()
+                        }
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// The "オンラインのみ" box and the list it narrows: the page's one island.
+#[island]
+fn FilteredAppliances(list: Vec<Appliance>, initial: ListFilter, action: String) -> impl IntoView {
+    let filter = RwSignal::new(initial);
+    // Effects run only in the browser: once this is true the box filters by itself and
+    // the submit button that serves no-JavaScript visitors is hidden.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move || hydrated.set(true));
+    view! {
         <form class="filter" method="get" action=action>
             <label>
                 <input
@@ -81,30 +114,7 @@ pub fn AppliancesPage() -> impl IntoView {
                 "絞り込む"
             </button>
         </form>
-        <Suspense fallback=|| view! { <p>"読み込み中…"</p> }>
-            {move || Suspend::new(async move {
-                match appliances.await {
-                    Ok(found) => {
-                        let list = found.appliances;
-                        view! {
-                            <p class="company" data-customer-id=found.customer_id>
-                                {found.customer_name}
-                            </p>
-                            <ApplianceList list filter />
-                        }
-                            .into_any()
-                    }
-                    Err(_) => {
-                        view! {
-                            <p class="error" role="alert">
-                                "機器一覧を読み込めませんでした。しばらくしてから再読み込みしてください。"
-                            </p>
-                        }
-                            .into_any()
-                    }
-                }
-            })}
-        </Suspense>
+        <ApplianceList list filter />
     }
 }
 
@@ -181,7 +191,6 @@ mod server {
     //! which has checked that the caller may see it; オンライン/オフライン uses the same
     //! threshold as the cron's offline check (`config.downtime.threshold`).
 
-    use chrono::Utc;
     use domain::offline::status;
     use leptos::prelude::*;
 
@@ -196,7 +205,7 @@ mod server {
             Ok((rows, threshold))
         })
         .await?;
-        let now = Utc::now();
+        let now = crate::tenant::now()?;
         let appliances = rows
             .into_iter()
             .map(|r| Appliance {

@@ -173,19 +173,16 @@ fn DashboardBody(d: StatusView, place: Place) -> impl IntoView {
     let functions = if d.by_function.is_empty() {
         view! { <p class="empty">"この期間の検知はありません。"</p> }.into_any()
     } else {
-        let rows = d
-            .by_function
-            .iter()
-            .map(|(f, n)| {
-                let href = format!("{alerts}&function={}", f.as_str());
-                view! {
-                    <li>
-                        <a href=href>{domain::wording::function(*f)}</a>
-                        <span class="count">{format!("{n}件")}</span>
-                    </li>
-                }
-            })
-            .collect_view();
+        let alerts = alerts.clone();
+        let rows = crate::keyed::keyed(d.by_function.clone(), move |(f, n)| {
+            let href = format!("{alerts}&function={}", f.as_str());
+            view! {
+                <li>
+                    <a href=href>{domain::wording::function(f)}</a>
+                    <span class="count">{format!("{n}件")}</span>
+                </li>
+            }
+        });
         view! { <ul class="by-function">{rows}</ul> }.into_any()
     };
     view! {
@@ -244,31 +241,28 @@ fn Appliances(cards: Vec<Card>, place: Place) -> impl IntoView {
         }
         .into_any();
     }
-    let list = cards
-        .into_iter()
-        .map(|c| {
-            let status_class = match c.status {
-                Status::Online => "status online",
-                Status::Offline => "status offline",
-            };
-            let last = c
-                .last_seen
-                .map_or("記録なし".to_owned(), domain::jst::format_minute);
-            view! {
-                <li class="card" data-device-id=c.id.clone()>
-                    <h3>
-                        <a href=place.href(&format!("appliances/{}", c.id))>{c.name}</a>
-                    </h3>
-                    <p class="id">"ID: " <code>{c.id.clone()}</code></p>
-                    <p>
-                        <span class=status_class>{c.status.label()}</span>
-                    </p>
-                    <p class="last">"最終通信: " {last}</p>
-                    <p class="count">{format!("検知 {}件", c.detections)}</p>
-                </li>
-            }
-        })
-        .collect_view();
+    let list = crate::keyed::keyed(cards, move |c| {
+        let status_class = match c.status {
+            Status::Online => "status online",
+            Status::Offline => "status offline",
+        };
+        let last = c
+            .last_seen
+            .map_or("記録なし".to_owned(), domain::jst::format_minute);
+        view! {
+            <li class="card" data-device-id=c.id.clone()>
+                <h3>
+                    <a href=place.href(&format!("appliances/{}", c.id))>{c.name}</a>
+                </h3>
+                <p class="id">"ID: " <code>{c.id.clone()}</code></p>
+                <p>
+                    <span class=status_class>{c.status.label()}</span>
+                </p>
+                <p class="last">"最終通信: " {last}</p>
+                <p class="count">{format!("検知 {}件", c.detections)}</p>
+            </li>
+        }
+    });
     view! {
         <section aria-labelledby="utm">
             <h2 id="utm">"UTM装置"</h2>

@@ -1,25 +1,37 @@
-//! The portal: one Leptos app rendered on the Worker (`ssr`) and hydrated in the browser
-//! (`hydrate`). Pages read through server functions; on the server those run in the same
-//! request, so the first HTML already carries the data.
+//! The portal: one Leptos app rendered on the Worker (`ssr`), in islands mode: a page is
+//! server-rendered HTML, and only its few interactive parts (`#[island]`) are hydrated in
+//! the browser (`hydrate`), so the client bundle carries those parts and not every page.
+//! Links and GET forms still change the page without a full load (`navigation`). Pages read through
+//! server functions; on the server those run in the same request, so the first HTML
+//! already carries the data.
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
+pub mod alert;
+pub mod alerts;
+pub mod appliance;
 pub mod appliances;
 pub mod dashboard;
 pub mod get_form;
+pub mod keyed;
+pub mod mails;
 pub mod messages;
 pub mod nav;
+#[cfg(feature = "hydrate")]
+mod navigation;
 pub mod period;
 pub mod place;
+pub mod problems;
 #[cfg(feature = "ssr")]
 pub mod sealing;
 pub mod signin;
 pub mod staff;
 #[cfg(feature = "ssr")]
 pub mod tenant;
+pub mod usage;
 
 /// The prefix under which the portal's server functions are served. `/api/v1` is the
 /// external contract (api-v1.md); these endpoints are internal to the portal.
@@ -38,11 +50,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                <HydrationScripts options />
                 <MetaTags />
             </head>
             <body>
                 <App />
+                <HydrationScripts options islands=true />
             </body>
         </html>
     }
@@ -51,13 +63,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Effects run only in the browser: `<body data-hydrated>` tells tests (and styles)
-    // that the page is interactive.
-    Effect::new(|| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "");
-        }
-    });
     view! {
         <Stylesheet id="main" href="/pkg/mimamori.css" />
         <Title formatter=|page: String| format!("{page} | 見守り") />
@@ -66,6 +71,7 @@ pub fn App() -> impl IntoView {
                 <a class="brand" href="/">"見守り"</a>
                 <span class="tagline">"サイバーセキュリティ見守りサービス"</span>
                 <signin::UserMenu />
+                <HydrationMark />
             </header>
             <main>
                 <Routes fallback=NotFound>
@@ -83,6 +89,66 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=path!("/customers/:id/appliances")
                         view=appliances::AppliancesPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/problems")
+                        view=problems::ProblemsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/customers/:id/problems")
+                        view=problems::ProblemsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/alerts")
+                        view=alerts::AlertsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/customers/:id/alerts")
+                        view=alerts::AlertsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/alerts/:alert")
+                        view=alert::AlertPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/customers/:id/alerts/:alert")
+                        view=alert::AlertPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/appliances/:device")
+                        view=appliance::AppliancePage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/customers/:id/appliances/:device")
+                        view=appliance::AppliancePage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/usage")
+                        view=usage::UsagePage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/customers/:id/usage")
+                        view=usage::UsagePage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/mails")
+                        view=mails::MailsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/customers/:id/mails")
+                        view=mails::MailsPage
                         ssr=SsrMode::Async
                     />
                     <Route path=path!("/login") view=signin::LoginPage ssr=SsrMode::Async />
@@ -106,6 +172,19 @@ pub fn App() -> impl IntoView {
             </main>
         </Router>
     }
+}
+
+/// Marks `<body data-hydrated>` once the page's islands are interactive (tests and styles
+/// read it). Effects run only in the browser.
+#[island]
+fn HydrationMark() -> impl IntoView {
+    Effect::new(|| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "");
+        }
+        #[cfg(feature = "hydrate")]
+        navigation::start();
+    });
 }
 
 /// `/`: a customer admin sees their company's dashboard; staff see their customers.
@@ -140,5 +219,5 @@ fn NotFound() -> impl IntoView {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
+    leptos::mount::hydrate_islands();
 }

@@ -50,6 +50,8 @@ pub fn error_text(code: &str) -> Option<&'static str> {
         Code::SmsLimit => {
             "この1時間に送れるSMSの上限に達しました。1時間ほどたってから、もう一度お試しください。"
         }
+        Code::NoteLong => "メモは500文字以内で入力してください。",
+        Code::NoteChars => "メモに使用できない文字が含まれています。",
     })
 }
 
@@ -57,6 +59,7 @@ pub fn done_text(code: &str) -> Option<&'static str> {
     Some(match code {
         "password" => "パスワードを変更しました。ほかの端末のログインは終了しました。",
         "others" => "ほかの端末のログインをすべて終了しました。",
+        "handled" => "「対応しました」として記録しました。対応済みの一覧に移りました。",
         "2fa_none" => {
             "2段階認証を使わない設定にしました。設定はアカウント設定からいつでも変えられます。"
         }
@@ -88,7 +91,7 @@ pub fn FormError() -> impl IntoView {
             <div class="error" role="alert">
                 <p>{text}</p>
                 <ul hidden=no_problems>
-                    {problems.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
+                    {crate::keyed::keyed(problems, |p| view! { <li>{p}</li> })}
                 </ul>
             </div>
         }

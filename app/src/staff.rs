@@ -60,17 +60,14 @@ pub fn CustomersList() -> impl IntoView {
             }
             view! {
                 <ul class="customers">
-                    {list
-                        .into_iter()
-                        .map(|c| {
+                    {crate::keyed::keyed(list, |c| {
                             let href = format!("/customers/{}", c.id);
                             view! {
                                 <li data-customer-id=c.id.clone()>
                                     <a href=href>{c.name}</a>
                                 </li>
                             }
-                        })
-                        .collect_view()}
+                        })}
                 </ul>
             }
                 .into_any()
@@ -107,9 +104,7 @@ pub fn AuditPage() -> impl IntoView {
                         </tr>
                     </thead>
                     <tbody>
-                        {list
-                            .into_iter()
-                            .map(|e| {
+                        {crate::keyed::keyed(list, |e| {
                                 view! {
                                     <tr data-event=e.event.clone()>
                                         <td data-label="日時">{e.at}</td>
@@ -120,8 +115,7 @@ pub fn AuditPage() -> impl IntoView {
                                         <td data-label="詳細">{e.detail}</td>
                                     </tr>
                                 }
-                            })
-                            .collect_view()}
+                            })}
                     </tbody>
                 </table>
                 {next

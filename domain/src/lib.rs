@@ -4,7 +4,9 @@
 pub mod access;
 pub mod account;
 pub mod admission;
+pub mod alert_filter;
 pub mod bounds;
+pub mod clients;
 pub mod config;
 pub mod customer;
 pub mod delivery;

@@ -202,6 +202,8 @@ names! {
         SmsWait = "sms_wait",
         SmsFailed = "sms_failed",
         SmsLimit = "sms_limit",
+        NoteLong = "note_long",
+        NoteChars = "note_chars",
     }
 }
 
@@ -231,6 +233,7 @@ names! {
         TokenIssued = "token.issued",
         TokenRevoked = "token.revoked",
         TokenUsed = "token.used",
+        IncidentHandled = "incident.handled",
     }
 }
 
@@ -269,6 +272,7 @@ impl AuditEvent {
             TokenIssued => "APIトークン発行",
             TokenRevoked => "APIトークン失効",
             TokenUsed => "APIトークン利用",
+            IncidentHandled => "「対応しました」の記録",
         }
     }
 }

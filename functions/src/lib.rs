@@ -31,6 +31,7 @@ mod error;
 mod health;
 mod mail_api;
 mod notify;
+mod problems;
 mod rate;
 mod reports;
 mod review;
@@ -204,6 +205,8 @@ fn router(
         .route("/auth/logout", post(signin::logout))
         .route("/auth/password", post(signin::change_password))
         .route("/auth/sessions/end-others", post(signin::end_others))
+        .route("/problems/handled", post(problems::mark_handled))
+        .route("/incidents/{id}", get(problems::incident_link))
         .leptos_routes_with_context(&options, routes, with_env.clone(), page.clone())
         .fallback(leptos_axum::render_app_async_with_context(with_env, page))
         .layer(axum::Extension(env))

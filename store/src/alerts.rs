@@ -284,5 +284,30 @@ pub async fn detail(db: &Db, tenant: &Tenant, id: i64) -> Result<Option<Detail>,
     }))
 }
 
+pub(crate) fn of_incident_query(tenant: &Tenant, incident: i64) -> Query {
+    Query::new(
+        "SELECT t.id FROM incidents i JOIN threats t INDEXED BY threats_by_host \
+           ON t.customer_id = i.customer_id AND t.host = i.host \
+           AND t.last_at >= i.first_at AND t.device_id = i.device_id \
+           AND t.sig_key = i.sig_key AND t.first_at <= i.last_at \
+         WHERE i.id = :incident AND i.customer_id = :customer \
+         ORDER BY t.last_at DESC, t.id DESC LIMIT 1",
+    )
+    .bind("incident", incident)
+    .bind("customer", tenant.id())
+}
+
+#[derive(Deserialize)]
+struct Id {
+    id: i64,
+}
+
+/// The latest detection of `tenant`'s incident `incident` (where a mail's link about the
+/// incident leads); `None` if it has no such incident or retention removed its rows.
+pub async fn of_incident(db: &Db, tenant: &Tenant, incident: i64) -> Result<Option<i64>, Error> {
+    let row: Option<Id> = db.first(of_incident_query(tenant, incident)).await?;
+    Ok(row.map(|r| r.id))
+}
+
 #[cfg(test)]
 mod tests;

@@ -108,9 +108,7 @@ fn SessionList() -> impl IntoView {
                 let list = sessions.await.unwrap_or_default();
                 view! {
                     <ul class="sessions">
-                        {list
-                            .into_iter()
-                            .map(|s| {
+                        {crate::keyed::keyed(list, |s| {
                                 view! {
                                     <li data-current=s.current.to_string()>
                                         <strong>
@@ -125,8 +123,7 @@ fn SessionList() -> impl IntoView {
                                         <small>{s.user_agent}</small>
                                     </li>
                                 }
-                            })
-                            .collect_view()}
+                            })}
                     </ul>
                 }
             })}

@@ -224,10 +224,7 @@ pub fn RecoveryPage() -> impl IntoView {
                         </strong>
                     </p>
                     <ul class="codes">
-                        {list
-                            .into_iter()
-                            .map(|c| view! { <li><code data-recovery-code>{c}</code></li> })
-                            .collect_view()}
+                        {crate::keyed::keyed(list, |c| view! { <li><code data-recovery-code>{c}</code></li> })}
                     </ul>
                 }
                     .into_any()

@@ -25,7 +25,8 @@ pub use self::appliance::appliance_notice;
 
 pub use self::layout::escape;
 use self::layout::{Block, Line, link, render, text};
-use self::untrusted::{defang, shown, shown_lines};
+pub use self::untrusted::defang;
+use self::untrusted::{shown, shown_lines};
 
 /// A mail ready to send: the subject (one line, plain text) and two renderings of the
 /// same body.
@@ -39,7 +40,7 @@ pub struct Mail {
 /// One incident as a mail lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlertLine {
-    /// For the portal link: `{portal}/alerts/{incident_id}`.
+    /// For the portal link: `{portal}/incidents/{incident_id}`, which leads to its latest detection.
     pub incident_id: String,
     pub severity: Severity,
     pub first_seen: DateTime<Utc>,
@@ -370,7 +371,7 @@ fn alert_link(portal: &str, incident_id: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect();
-    format!("{}/alerts/{id}", portal.trim_end_matches('/'))
+    format!("{}/incidents/{id}", portal.trim_end_matches('/'))
 }
 
 #[cfg(test)]
@@ -758,7 +759,7 @@ mod tests {
         );
         assert!(m.text.contains(&format!("{LISTED_AT_MOST}件目")));
         assert!(!m.text.contains(&format!("{}件目", LISTED_AT_MOST + 1)));
-        assert_eq!(m.text.matches("/alerts/inc-").count(), LISTED_AT_MOST);
+        assert_eq!(m.text.matches("/incidents/inc-").count(), LISTED_AT_MOST);
         assert!(
             m.text
                 .contains("ほか1021件のアラートは、ポータルでご確認ください")
@@ -796,7 +797,7 @@ mod tests {
     fn an_empty_batch_yields_a_mail_without_a_tier_rather_than_a_panic() {
         let m = alert_batch("株式会社サンプル", &[], 0, PORTAL);
         assert!(!m.subject.contains('★') && !m.subject.contains("調査中"));
-        assert!(!m.text.contains("/alerts/"));
+        assert!(!m.text.contains("/incidents/"));
     }
 
     fn tier(i: u8) -> Severity {
@@ -838,11 +839,11 @@ mod tests {
                 prop_assert_eq!(stars, most.stars());
                 prop_assert!(!m.subject.contains("調査中"));
             }
-            prop_assert_eq!(m.text.matches("/alerts/").count(), lines.len());
+            prop_assert_eq!(m.text.matches("/incidents/").count(), lines.len());
             for l in &lines {
-                let link = format!("{PORTAL}/alerts/{}\n", l.incident_id);
+                let link = format!("{PORTAL}/incidents/{}\n", l.incident_id);
                 prop_assert_eq!(m.text.matches(&link).count(), 1, "{}", l.incident_id);
-                let href = format!("href=\"{PORTAL}/alerts/{}\"", l.incident_id);
+                let href = format!("href=\"{PORTAL}/incidents/{}\"", l.incident_id);
                 prop_assert_eq!(m.html.matches(&href).count(), 1, "{}", l.incident_id);
             }
         }

@@ -5,7 +5,7 @@
 
 /// A URL that no mail client will turn into a link: `hxxp`, `[://]`, `[.]` (the usual
 /// defanged form, which people who handle incidents recognise).
-pub(super) fn defang(url: &str) -> String {
+pub fn defang(url: &str) -> String {
     let s = url.replace('.', "[.]").replace("://", "[://]");
     match s.get(..4) {
         Some(scheme) if scheme.eq_ignore_ascii_case("http") => format!("hxxp{}", &s[4..]),

@@ -34,6 +34,19 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// Every tier, most urgent first.
+    pub const ALL: [Severity; 4] = [
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Investigating,
+    ];
+
+    /// The tier of its stored form (`high`, …); `None` for anything else.
+    pub fn parse(s: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
     /// The stored form: `high`, `medium`, `low`, `investigating`.
     pub fn as_str(self) -> &'static str {
         match self {

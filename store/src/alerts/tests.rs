@@ -329,6 +329,7 @@ fn every_filter_combination_walks_an_index_in_page_order() {
         alert_query(&t, 1),
         incident_query(&t, 1),
         mails_query(&t, 1),
+        of_incident_query(&t, 1),
     ] {
         let plan = f.db.plan(&q).expect("plans");
         assert!(
@@ -337,4 +338,31 @@ fn every_filter_combination_walks_an_index_in_page_order() {
             q.sql()
         );
     }
+}
+
+#[test]
+fn a_mails_incident_leads_to_its_latest_detection_of_its_own_customer_only() {
+    let f = portal();
+    let a1 = tenant(&f, "c-a1");
+    let incident = count(
+        &f,
+        "SELECT max(id) AS n FROM incidents WHERE host = '192.168.1.23'",
+    );
+    let latest = count(
+        &f,
+        "SELECT max(id) AS n FROM threats WHERE host = '192.168.1.23'",
+    );
+    assert_eq!(
+        block_on(of_incident(&f.db, &a1, incident)).expect("reads"),
+        Some(latest)
+    );
+    let a2 = tenant(&f, "c-a2");
+    assert_eq!(
+        block_on(of_incident(&f.db, &a2, incident)).expect("reads"),
+        None
+    );
+    assert_eq!(
+        block_on(of_incident(&f.db, &a1, 999_999)).expect("reads"),
+        None
+    );
 }
