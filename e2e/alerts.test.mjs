@@ -270,7 +270,7 @@ test('a flood of distinct incidents is one mail listing the 50 most urgent, ★�
   assert.match(mail.text, /1件目　重要度：★★★/, 'the ★★★ is listed first');
   assert.match(mail.text, /50件目/);
   assert.doesNotMatch(mail.text, /51件目/);
-  assert.equal((mail.text.match(/\/alerts\//g) ?? []).length, 50, 'one link per listed incident');
+  assert.equal((mail.text.match(/\/incidents\//g) ?? []).length, 50, 'one link per listed incident');
   assert.match(mail.text, /ほか31件のアラートは、ポータルでご確認ください/);
   assert.match(mail.html, /ほか31件/);
   // One mail took every notification: nothing is left for a second mail.

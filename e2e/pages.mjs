@@ -30,6 +30,9 @@ export async function signedInPage(browser, stack, user, width, options = {}) {
     page.waitForURL((u) => !u.pathname.startsWith('/login')),
     page.getByRole('button', { name: 'ログイン' }).click(),
   ]);
+  // Let the landing page finish loading (its script and bundle), so that the test's next
+  // page.goto does not cut a request short.
+  await page.waitForLoadState('networkidle');
   watched.problems.length = 0;
   return watched;
 }

@@ -52,13 +52,15 @@ pub fn start() {
         else {
             return;
         };
-        // `form.action` is shadowed by a field named `action`: read the attribute.
+        // `form.action` and `form.method` are shadowed by fields of those names (検知履歴's
+        // UTM装置の対応, the second-factor choice): read the attributes.
+        let method = form.get_attribute("method").unwrap_or_default();
+        if ev.default_prevented() || !method.eq_ignore_ascii_case("get") {
+            return;
+        }
         let Some(action) = form.get_attribute("action") else {
             return;
         };
-        if ev.default_prevented() || !form.method().eq_ignore_ascii_case("get") {
-            return;
-        }
         let Ok(data) = FormData::new_with_form(&form) else {
             return;
         };
