@@ -235,19 +235,23 @@ fn AlertBody(a: AlertView, place: Place) -> impl IntoView {
     let mails = if a.mails.is_empty() {
         view! { <p class="empty">"この検知について、メールはまだ送っていません。"</p> }.into_any()
     } else {
-        let items = crate::keyed::keyed(a.mails, |m| {
-            let sent = m
-                .sent_at
-                .map(|t| format!("（{}）", domain::jst::format_minute(t)));
-            view! {
-                <li>
-                    <span class="subject">{m.subject}</span>
-                    <span class="meta">
-                        {domain::jst::format_minute(m.created_at)} " ・ " {m.state} {sent}
-                    </span>
-                </li>
-            }
-        });
+        let items = a
+            .mails
+            .into_iter()
+            .map(|m| {
+                let sent = m
+                    .sent_at
+                    .map(|t| format!("（{}）", domain::jst::format_minute(t)));
+                view! {
+                    <li>
+                        <span class="subject">{m.subject}</span>
+                        <span class="meta">
+                            {domain::jst::format_minute(m.created_at)} " ・ " {m.state} {sent}
+                        </span>
+                    </li>
+                }
+            })
+            .collect_view();
         view! { <ul class="mail-list">{items}</ul> }.into_any()
     };
     view! {

@@ -10,63 +10,16 @@ use domain::report::{Action, Function};
 use domain::severity::Severity;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
+use crate::alert_filter::{FilterQuery, Filters};
 use crate::dashboard::PeriodRefused;
-use crate::get_form::GetForm;
 use crate::nav::PortalNav;
 use crate::period::{PeriodPicker, PeriodQuery, Refused, ShownPeriod, urlencode};
 use crate::place::Place;
 
 /// Rows per page.
 pub const PAGE_ROWS: u32 = 50;
-
-/// The list's filters as the URL has them (`None`: not given).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct FilterQuery {
-    pub severity: Option<String>,
-    pub function: Option<String>,
-    pub action: Option<String>,
-    pub device: Option<String>,
-    pub host: Option<String>,
-    pub after: Option<String>,
-}
-
-impl FilterQuery {
-    /// The filters of the current URL (reactive).
-    pub fn current() -> impl Fn() -> FilterQuery + Send + Sync + Copy + 'static {
-        let q = use_query_map();
-        move || {
-            q.with(|q| FilterQuery {
-                severity: q.get("severity"),
-                function: q.get("function"),
-                action: q.get("action"),
-                device: q.get("device"),
-                host: q.get("host"),
-                after: q.get("after"),
-            })
-        }
-    }
-
-    /// The filters given, without the page cursor: what every link of the page keeps.
-    fn kept(&self) -> Vec<(String, String)> {
-        [
-            ("severity", &self.severity),
-            ("function", &self.function),
-            ("action", &self.action),
-            ("device", &self.device),
-            ("host", &self.host),
-        ]
-        .into_iter()
-        .filter_map(|(k, v)| {
-            v.as_ref()
-                .filter(|v| !v.is_empty())
-                .map(|v| (k.to_owned(), v.clone()))
-        })
-        .collect()
-    }
-}
 
 /// One row of the list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -217,14 +170,10 @@ pub fn AlertsPage() -> impl IntoView {
 #[component]
 fn AlertsBody(d: AlertsView, place: Place) -> impl IntoView {
     let action = place.href("alerts");
-    let kept = d.filter.kept();
-    let period_q = d.period.query();
+    // The period and the filters, without the page: what the pager's links keep.
+    let here = format!("{action}?{}", d.filter.query_with(&d.period));
     let next = d.next.clone().map(|after| {
-        let mut q = period_q.clone();
-        for (k, v) in &kept {
-            q.push_str(&format!("&{k}={}", urlencode(v)));
-        }
-        let href = format!("{action}?{q}&after={}", urlencode(&after));
+        let href = format!("{here}&after={}", urlencode(&after));
         view! {
             <a class="button" href=href rel="next">
                 "次の50件"
@@ -232,12 +181,8 @@ fn AlertsBody(d: AlertsView, place: Place) -> impl IntoView {
         }
     });
     let first = d.filter.after.as_ref().filter(|a| !a.is_empty()).map(|_| {
-        let mut q = period_q.clone();
-        for (k, v) in &kept {
-            q.push_str(&format!("&{k}={}", urlencode(v)));
-        }
         view! {
-            <a class="button" href=format!("{action}?{q}")>
+            <a class="button" href=here.clone()>
                 "最新の検知へ戻る"
             </a>
         }
@@ -246,10 +191,11 @@ fn AlertsBody(d: AlertsView, place: Place) -> impl IntoView {
         view! { <p class="empty">"条件に合う検知はありません。"</p> }.into_any()
     } else {
         let place = place.clone();
-        let items = crate::keyed::keyed(
-            d.rows,
-            move |r| view! { <AlertRow r place=place.clone() /> },
-        );
+        let items = d
+            .rows
+            .into_iter()
+            .map(move |r| view! { <AlertRow r place=place.clone() /> })
+            .collect_view();
         view! { <ul class="alert-list">{items}</ul> }.into_any()
     };
     view! {
@@ -259,117 +205,12 @@ fn AlertsBody(d: AlertsView, place: Place) -> impl IntoView {
             shown=Some(d.period.clone())
             earliest=d.period.earliest.clone()
             today=d.period.today.clone()
-            keep=kept
+            keep=d.filter.kept()
         />
         <Filters action filter=d.filter.clone() period=d.period.clone() devices=d.devices />
         {rows}
         <p class="pager">{first} {next}</p>
     }
-}
-
-/// The filter form: the period rides along as hidden fields.
-#[component]
-fn Filters(
-    action: String,
-    filter: FilterQuery,
-    period: ShownPeriod,
-    devices: Vec<(String, String)>,
-) -> impl IntoView {
-    let period_fields = match period.preset {
-        Some(days) => {
-            view! { <input type="hidden" name="days" value=days.to_string() /> }.into_any()
-        }
-        None => view! {
-            <input type="hidden" name="from" value=period.from.clone() />
-            <input type="hidden" name="to" value=period.to.clone() />
-        }
-        .into_any(),
-    };
-    let chosen = |v: &Option<String>| v.clone().unwrap_or_default();
-    let severity = chosen(&filter.severity);
-    let function = chosen(&filter.function);
-    let act = chosen(&filter.action);
-    let device = chosen(&filter.device);
-    let tiers = options(
-        Severity::ALL
-            .iter()
-            .map(|t| (t.as_str().to_owned(), t.stars().to_owned())),
-        severity,
-    );
-    let functions = options(
-        Function::ALL.iter().map(|f| {
-            (
-                f.as_str().to_owned(),
-                domain::wording::function(*f).to_owned(),
-            )
-        }),
-        function,
-    );
-    let actions = options(
-        Action::ALL.iter().map(|a| {
-            (
-                a.as_str().to_owned(),
-                domain::wording::action(*a).to_owned(),
-            )
-        }),
-        act,
-    );
-    let appliances = options(devices.into_iter(), device);
-    view! {
-        <GetForm action class="filter alert-filter" label="検知の絞り込み">
-            {period_fields}
-            <label>
-                "重要度"
-                <select name="severity">
-                    <option value="">"すべて"</option>
-                    {tiers}
-                </select>
-            </label>
-            <label>
-                "機能"
-                <select name="function">
-                    <option value="">"すべて"</option>
-                    {functions}
-                </select>
-            </label>
-            <label>
-                "UTM装置の対応"
-                <select name="action">
-                    <option value="">"すべて"</option>
-                    {actions}
-                </select>
-            </label>
-            <label>
-                "UTM装置"
-                <select name="device">
-                    <option value="">"すべて"</option>
-                    {appliances}
-                </select>
-            </label>
-            <label>
-                "端末（IPまたはMACアドレス）"
-                <input
-                    type="text"
-                    name="host"
-                    value=chosen(&filter.host)
-                    maxlength="64"
-                    inputmode="url"
-                    autocomplete="off"
-                />
-            </label>
-            <button type="submit">"絞り込む"</button>
-        </GetForm>
-    }
-}
-
-/// A select's choices (value, text), the one whose value is `chosen` selected.
-fn options(choices: impl Iterator<Item = (String, String)>, chosen: String) -> impl IntoView {
-    choices
-        .map(|(value, text)| {
-            let selected = value == chosen;
-            view! { <option value=value selected=selected>{text}</option> }
-        })
-        .collect_view()
 }
 
 #[component]

@@ -61,7 +61,7 @@ pub async fn appliance(
 #[cfg(feature = "ssr")]
 mod server {
     use domain::device::DeviceId;
-    use domain::offline::{Status, status};
+    use domain::offline::status;
     use leptos::prelude::*;
 
     use super::{ApplianceView, OUTAGES, OutageView};
@@ -85,10 +85,8 @@ mod server {
         let d = found.ok_or_else(crate::tenant::not_found)?;
         let a = d.appliance;
         let state = status(a.last_seen_at, now, threshold);
-        let since = match state {
-            Status::Offline => a.last_seen_at,
-            Status::Online => d.outages.iter().find_map(|o| o.back_at).or(a.enrolled_at),
-        };
+        let last_back = d.outages.iter().find_map(|o| o.back_at);
+        let since = domain::offline::since(state, a.last_seen_at, last_back, a.enrolled_at);
         Ok(ApplianceView {
             status: state,
             since,
@@ -188,19 +186,23 @@ fn ApplianceBody(a: ApplianceView, place: Place) -> impl IntoView {
     let outages = if a.outages.is_empty() {
         view! { <p class="empty">"停止の記録はありません。"</p> }.into_any()
     } else {
-        let rows = crate::keyed::keyed(a.outages, |o| {
-            let back = match o.back_at {
-                Some(t) => domain::jst::format_minute(t),
-                None => "停止中".to_owned(),
-            };
-            view! {
-                <li>
-                    <span>"停止: " {at(o.down_since, "記録なし")}</span>
-                    <span>"検知: " {domain::jst::format_minute(o.noticed_at)}</span>
-                    <span>"復旧: " {back}</span>
-                </li>
-            }
-        });
+        let rows = a
+            .outages
+            .into_iter()
+            .map(|o| {
+                let back = match o.back_at {
+                    Some(t) => domain::jst::format_minute(t),
+                    None => "停止中".to_owned(),
+                };
+                view! {
+                    <li>
+                        <span>"停止: " {at(o.down_since, "記録なし")}</span>
+                        <span>"検知: " {domain::jst::format_minute(o.noticed_at)}</span>
+                        <span>"復旧: " {back}</span>
+                    </li>
+                }
+            })
+            .collect_view();
         view! { <ul class="outages">{rows}</ul> }.into_any()
     };
     let or_none = |v: Option<String>| v.unwrap_or_else(|| "記録なし".to_owned());

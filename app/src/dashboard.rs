@@ -174,15 +174,20 @@ fn DashboardBody(d: StatusView, place: Place) -> impl IntoView {
         view! { <p class="empty">"この期間の検知はありません。"</p> }.into_any()
     } else {
         let alerts = alerts.clone();
-        let rows = crate::keyed::keyed(d.by_function.clone(), move |(f, n)| {
-            let href = format!("{alerts}&function={}", f.as_str());
-            view! {
-                <li>
-                    <a href=href>{domain::wording::function(f)}</a>
-                    <span class="count">{format!("{n}件")}</span>
-                </li>
-            }
-        });
+        let rows = d
+            .by_function
+            .clone()
+            .into_iter()
+            .map(move |(f, n)| {
+                let href = format!("{alerts}&function={}", f.as_str());
+                view! {
+                    <li>
+                        <a href=href>{domain::wording::function(f)}</a>
+                        <span class="count">{format!("{n}件")}</span>
+                    </li>
+                }
+            })
+            .collect_view();
         view! { <ul class="by-function">{rows}</ul> }.into_any()
     };
     view! {
@@ -241,28 +246,31 @@ fn Appliances(cards: Vec<Card>, place: Place) -> impl IntoView {
         }
         .into_any();
     }
-    let list = crate::keyed::keyed(cards, move |c| {
-        let status_class = match c.status {
-            Status::Online => "status online",
-            Status::Offline => "status offline",
-        };
-        let last = c
-            .last_seen
-            .map_or("記録なし".to_owned(), domain::jst::format_minute);
-        view! {
-            <li class="card" data-device-id=c.id.clone()>
-                <h3>
-                    <a href=place.href(&format!("appliances/{}", c.id))>{c.name}</a>
-                </h3>
-                <p class="id">"ID: " <code>{c.id.clone()}</code></p>
-                <p>
-                    <span class=status_class>{c.status.label()}</span>
-                </p>
-                <p class="last">"最終通信: " {last}</p>
-                <p class="count">{format!("検知 {}件", c.detections)}</p>
-            </li>
-        }
-    });
+    let list = cards
+        .into_iter()
+        .map(move |c| {
+            let status_class = match c.status {
+                Status::Online => "status online",
+                Status::Offline => "status offline",
+            };
+            let last = c
+                .last_seen
+                .map_or("記録なし".to_owned(), domain::jst::format_minute);
+            view! {
+                <li class="card" data-device-id=c.id.clone()>
+                    <h3>
+                        <a href=place.href(&format!("appliances/{}", c.id))>{c.name}</a>
+                    </h3>
+                    <p class="id">"ID: " <code>{c.id.clone()}</code></p>
+                    <p>
+                        <span class=status_class>{c.status.label()}</span>
+                    </p>
+                    <p class="last">"最終通信: " {last}</p>
+                    <p class="count">{format!("検知 {}件", c.detections)}</p>
+                </li>
+            }
+        })
+        .collect_view();
     view! {
         <section aria-labelledby="utm">
             <h2 id="utm">"UTM装置"</h2>

@@ -11,12 +11,12 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 pub mod alert;
+pub mod alert_filter;
 pub mod alerts;
 pub mod appliance;
 pub mod appliances;
 pub mod dashboard;
 pub mod get_form;
-pub mod keyed;
 pub mod mails;
 pub mod messages;
 pub mod nav;

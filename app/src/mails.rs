@@ -144,7 +144,11 @@ fn MailsBody(d: MailsView, place: Place) -> impl IntoView {
     let rows = if d.rows.is_empty() {
         view! { <p class="empty">"お送りしたメールはまだありません。"</p> }.into_any()
     } else {
-        let items = crate::keyed::keyed(d.rows, |m| view! { <Mail m /> });
+        let items = d
+            .rows
+            .into_iter()
+            .map(|m| view! { <Mail m /> })
+            .collect_view();
         view! { <ul class="mail-list">{items}</ul> }.into_any()
     };
     let next = d.next.map(|after| {

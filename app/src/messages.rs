@@ -91,7 +91,7 @@ pub fn FormError() -> impl IntoView {
             <div class="error" role="alert">
                 <p>{text}</p>
                 <ul hidden=no_problems>
-                    {crate::keyed::keyed(problems, |p| view! { <li>{p}</li> })}
+                    {problems.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
                 </ul>
             </div>
         }

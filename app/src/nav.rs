@@ -31,7 +31,7 @@ pub fn PortalNav(place: Place, current: &'static str) -> impl IntoView {
     let links = PAGES
         .iter()
         .map(|(page, name)| {
-            let here = if *page == current { "page" } else { "false" };
+            let here = (*page == current).then_some("page");
             view! {
                 <li>
                     <a href=place.href(page) aria-current=here>

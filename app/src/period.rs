@@ -140,12 +140,10 @@ pub fn PeriodPicker(
         .iter()
         .map(|p| {
             let days = p.days();
-            // Always set: the islands router updates attributes but never removes one.
-            let here = if shown.as_ref().is_some_and(|s| s.preset == Some(days)) {
-                "page"
-            } else {
-                "false"
-            };
+            let here = shown
+                .as_ref()
+                .is_some_and(|s| s.preset == Some(days))
+                .then_some("page");
             view! {
                 <li>
                     <a href=format!("{action}?days={days}{kept}") aria-current=here>
@@ -159,10 +157,10 @@ pub fn PeriodPicker(
         .as_ref()
         .map(|s| (s.from.clone(), s.to.clone()))
         .unwrap_or_default();
-    let hidden = crate::keyed::keyed(
-        keep,
-        |(k, v)| view! { <input type="hidden" name=k value=v /> },
-    );
+    let hidden = keep
+        .into_iter()
+        .map(|(k, v)| view! { <input type="hidden" name=k value=v /> })
+        .collect_view();
     let label = shown.as_ref().map(|s| {
         view! {
             <p class="period-shown">"表示期間: " <strong>{s.label.clone()}</strong></p>

@@ -156,9 +156,13 @@ fn ProblemsBody(d: ProblemsView, place: Place) -> impl IntoView {
     } else {
         let csrf = d.csrf.clone();
         let place = place.clone();
-        let cards = crate::keyed::keyed(d.open, move |p| {
-            view! { <ProblemCard p csrf=csrf.clone() place=place.clone() /> }
-        });
+        let cards = d
+            .open
+            .into_iter()
+            .map(move |p| {
+                view! { <ProblemCard p csrf=csrf.clone() place=place.clone() /> }
+            })
+            .collect_view();
         view! {
             <p class="summary">
                 "対応が必要な問題が次のとおり見つかっています。緊急度の高いものから並べています。"
@@ -171,9 +175,13 @@ fn ProblemsBody(d: ProblemsView, place: Place) -> impl IntoView {
         view! { <p class="empty">"対応済みの問題はまだありません。"</p> }.into_any()
     } else {
         let place = place.clone();
-        let cards = crate::keyed::keyed(d.handled, move |p| {
-            view! { <ProblemCard p csrf=None place=place.clone() /> }
-        });
+        let cards = d
+            .handled
+            .into_iter()
+            .map(move |p| {
+                view! { <ProblemCard p csrf=None place=place.clone() /> }
+            })
+            .collect_view();
         view! { <ul class="problems handled">{cards}</ul> }.into_any()
     };
     view! {

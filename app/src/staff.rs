@@ -60,14 +60,17 @@ pub fn CustomersList() -> impl IntoView {
             }
             view! {
                 <ul class="customers">
-                    {crate::keyed::keyed(list, |c| {
+                    {list
+                        .into_iter()
+                        .map(|c| {
                             let href = format!("/customers/{}", c.id);
                             view! {
                                 <li data-customer-id=c.id.clone()>
                                     <a href=href>{c.name}</a>
                                 </li>
                             }
-                        })}
+                        })
+                        .collect_view()}
                 </ul>
             }
                 .into_any()
@@ -104,7 +107,9 @@ pub fn AuditPage() -> impl IntoView {
                         </tr>
                     </thead>
                     <tbody>
-                        {crate::keyed::keyed(list, |e| {
+                        {list
+                            .into_iter()
+                            .map(|e| {
                                 view! {
                                     <tr data-event=e.event.clone()>
                                         <td data-label="日時">{e.at}</td>
@@ -115,7 +120,8 @@ pub fn AuditPage() -> impl IntoView {
                                         <td data-label="詳細">{e.detail}</td>
                                     </tr>
                                 }
-                            })}
+                            })
+                            .collect_view()}
                     </tbody>
                 </table>
                 {next

@@ -180,11 +180,19 @@ pub fn UsagePage() -> impl IntoView {
 
 #[component]
 fn UsageBody(d: UsageView, place: Place) -> impl IntoView {
-    let appliances = crate::keyed::keyed(d.appliances, |s| view! { <ScopeTops s /> });
+    let appliances = d
+        .appliances
+        .into_iter()
+        .map(|s| view! { <ScopeTops s /> })
+        .collect_view();
     let hosts = if d.hosts.is_empty() {
         view! { <p class="empty">"この期間の端末ごとの記録はありません。"</p> }.into_any()
     } else {
-        crate::keyed::keyed(d.hosts, |s| view! { <ScopeTops s /> }).into_any()
+        d.hosts
+            .into_iter()
+            .map(|s| view! { <ScopeTops s /> })
+            .collect_view()
+            .into_any()
     };
     view! {
         <p class="company">{d.customer_name}</p>
@@ -248,19 +256,22 @@ fn RankedView(kind: UsageKind, ranked: Ranked) -> impl IntoView {
         if names.is_empty() {
             return view! { <p class="empty">"記録なし"</p> }.into_any();
         }
-        let items = crate::keyed::keyed(names, move |n| {
-            let figure = if by_bytes {
-                bytes(n.bytes)
-            } else {
-                format!("{}回", n.hits)
-            };
-            view! {
-                <li>
-                    <span class="name">{n.name}</span>
-                    <span class="count">{figure}</span>
-                </li>
-            }
-        });
+        let items = names
+            .into_iter()
+            .map(move |n| {
+                let figure = if by_bytes {
+                    bytes(n.bytes)
+                } else {
+                    format!("{}回", n.hits)
+                };
+                view! {
+                    <li>
+                        <span class="name">{n.name}</span>
+                        <span class="count">{figure}</span>
+                    </li>
+                }
+            })
+            .collect_view();
         view! { <ol class="ranking">{items}</ol> }.into_any()
     };
     view! {

@@ -63,6 +63,21 @@ impl ListFilter {
     }
 }
 
+/// Since when an appliance has been in `status`: offline since its last report (`None`:
+/// it never reported); online since it last came back from an outage, else since it was
+/// enrolled.
+pub fn since(
+    status: Status,
+    last_seen: Option<DateTime<Utc>>,
+    last_back: Option<DateTime<Utc>>,
+    enrolled: Option<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
+    match status {
+        Status::Offline => last_seen,
+        Status::Online => last_back.or(enrolled),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,5 +159,14 @@ mod tests {
     fn labels_are_japanese() {
         assert_eq!(Status::Online.label(), "オンライン");
         assert_eq!(Status::Offline.label(), "オフライン");
+    }
+
+    #[test]
+    fn online_counts_from_the_last_recovery_else_the_enrollment_offline_from_the_last_report() {
+        let at = |m: i64| Some(DateTime::from_timestamp(m * 60, 0).expect("a time"));
+        assert_eq!(since(Status::Offline, at(50), at(40), at(1)), at(50));
+        assert_eq!(since(Status::Offline, None, None, at(1)), None);
+        assert_eq!(since(Status::Online, at(50), at(40), at(1)), at(40));
+        assert_eq!(since(Status::Online, at(50), None, at(1)), at(1));
     }
 }

@@ -108,7 +108,9 @@ fn SessionList() -> impl IntoView {
                 let list = sessions.await.unwrap_or_default();
                 view! {
                     <ul class="sessions">
-                        {crate::keyed::keyed(list, |s| {
+                        {list
+                            .into_iter()
+                            .map(|s| {
                                 view! {
                                     <li data-current=s.current.to_string()>
                                         <strong>
@@ -123,7 +125,8 @@ fn SessionList() -> impl IntoView {
                                         <small>{s.user_agent}</small>
                                     </li>
                                 }
-                            })}
+                            })
+                            .collect_view()}
                     </ul>
                 }
             })}

@@ -224,7 +224,10 @@ pub fn RecoveryPage() -> impl IntoView {
                         </strong>
                     </p>
                     <ul class="codes">
-                        {crate::keyed::keyed(list, |c| view! { <li><code data-recovery-code>{c}</code></li> })}
+                        {list
+                            .into_iter()
+                            .map(|c| view! { <li><code data-recovery-code>{c}</code></li> })
+                            .collect_view()}
                     </ul>
                 }
                     .into_any()
