@@ -14,6 +14,7 @@ pub mod alert;
 pub mod alert_filter;
 pub mod alerts;
 pub mod appliance;
+pub mod appliance_compare;
 pub mod appliances;
 pub mod dashboard;
 pub mod get_form;
@@ -22,9 +23,12 @@ pub mod messages;
 pub mod nav;
 #[cfg(feature = "hydrate")]
 mod navigation;
+pub mod peer_compare;
 pub mod period;
 pub mod place;
 pub mod problems;
+pub mod report;
+pub mod reports;
 #[cfg(feature = "ssr")]
 pub mod sealing;
 pub mod signin;
@@ -139,6 +143,42 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=path!("/customers/:id/usage")
                         view=usage::UsagePage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/compare/peers")
+                        view=peer_compare::PeersPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/customers/:id/compare/peers")
+                        view=peer_compare::PeersPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/compare/appliances")
+                        view=appliance_compare::AppliancesComparePage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/customers/:id/compare/appliances")
+                        view=appliance_compare::AppliancesComparePage
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=path!("/reports") view=reports::ReportsPage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/customers/:id/reports")
+                        view=reports::ReportsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/reports/:month")
+                        view=report::ReportPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/customers/:id/reports/:month")
+                        view=report::ReportPage
                         ssr=SsrMode::Async
                     />
                     <Route

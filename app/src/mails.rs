@@ -95,6 +95,7 @@ mod server {
                         Kind::ApplianceStillDown => "UTM装置の停止（継続）",
                         Kind::ApplianceRecovered => "UTM装置の復旧",
                         Kind::Investigation => "調査結果のご報告",
+                        Kind::MonthlyReport => "月次レポート",
                     }
                     .to_owned(),
                     subject: m.subject.unwrap_or_else(|| "（作成中）".to_owned()),

@@ -86,9 +86,7 @@ mod server {
         let tenant = customer.clone();
         let (open, handled) = crate::tenant::with_env("problems", move |env| async move {
             let db = crate::tenant::db(&env)?;
-            let open = store::problems::open(&db, &tenant, LISTED).await?;
-            let handled = store::problems::handled(&db, &tenant, LISTED).await?;
-            Ok((open, handled))
+            store::problems::lists(&db, &tenant, LISTED).await
         })
         .await?;
         Ok(ProblemsView {

@@ -126,6 +126,9 @@ pub struct Config {
     pub mail: Mail,
     pub sms: Sms,
     pub identity: Identity,
+    /// `PEER_MIN_COMPANIES`: the fewest other companies over which 参加企業平均 is shown
+    /// (`domain::peers`).
+    pub peer_min_companies: u32,
     /// `OPERATOR_TOKEN`: the bootstrap operator's bearer token; empty means none.
     pub operator_token: Secret,
     /// `SESSION_SECRET`: signs session cookies and form tokens (32 bytes or more).
@@ -227,6 +230,13 @@ impl Config {
                 from: text("SMS_FROM"),
             },
             identity,
+            peer_min_companies: value(
+                &lookup,
+                &mut warnings,
+                "PEER_MIN_COMPANIES",
+                i64::from(crate::peers::DEFAULT_MIN_COMPANIES),
+            )
+            .clamp(1, 1_000_000) as u32,
             operator_token: Secret::new(text("OPERATOR_TOKEN")),
             session_secret: Secret::new(text("SESSION_SECRET")),
             totp_seal_key: Secret::new(text("TOTP_SEAL_KEY")),

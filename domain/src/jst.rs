@@ -9,6 +9,15 @@ pub fn tokyo() -> FixedOffset {
     FixedOffset::east_opt(9 * 3600).expect("+09:00 is a valid offset")
 }
 
+/// 00:00 in Tokyo of `day`.
+pub fn midnight(day: chrono::NaiveDate) -> DateTime<Utc> {
+    day.and_time(NaiveTime::MIN)
+        .and_local_timezone(tokyo())
+        .single()
+        .expect("a fixed offset has exactly one local time")
+        .to_utc()
+}
+
 /// The most recent `at` o'clock in Asia/Tokyo at or before `now` (today's, or yesterday's
 /// when today's is still ahead).
 pub fn latest(now: DateTime<Utc>, at: NaiveTime) -> DateTime<Utc> {

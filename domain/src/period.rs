@@ -184,6 +184,24 @@ impl Period {
         midnight(self.to + TimeDelta::days(1))
     }
 
+    /// The days of `month` up to `today`; `None` for a month that begins after today. A
+    /// month may begin before the kept history: its report shows what is kept of it.
+    pub fn month(month: crate::month::Month, today: NaiveDate) -> Option<Period> {
+        let from = month.first_day();
+        (from <= today).then(|| Period {
+            from,
+            to: month.last_day().min(today),
+        })
+    }
+
+    /// Every day of the period, `from` first.
+    pub fn each_day(&self) -> Vec<NaiveDate> {
+        self.from
+            .iter_days()
+            .take_while(|d| *d <= self.to)
+            .collect()
+    }
+
     /// The number of days, `from` and `to` included.
     pub fn days(&self) -> u32 {
         u32::try_from((self.to - self.from).num_days() + 1).unwrap_or(u32::MAX)
@@ -204,14 +222,7 @@ pub fn today(now: DateTime<Utc>) -> NaiveDate {
     now.with_timezone(&jst::tokyo()).date_naive()
 }
 
-fn midnight(day: NaiveDate) -> DateTime<Utc> {
-    day.and_hms_opt(0, 0, 0)
-        .expect("midnight exists")
-        .and_local_timezone(jst::tokyo())
-        .single()
-        .expect("a fixed offset has exactly one local time")
-        .to_utc()
-}
+use jst::midnight;
 
 #[cfg(test)]
 mod tests {

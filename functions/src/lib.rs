@@ -30,6 +30,7 @@ mod downtime;
 mod error;
 mod health;
 mod mail_api;
+mod monthly;
 mod notify;
 mod problems;
 mod rate;

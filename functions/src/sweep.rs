@@ -16,6 +16,8 @@
 //! | downtime | `downtime::DECIDED_PER_TICK` appliances | 11 | |
 //! | queue | `notify::SENT_PER_TICK` mails, in pages of 25 | ~35 | 400 |
 //! | identity | one batch, 10 audit-log chunks, the rate counters | 12 | |
+//! | peers | today, yesterday and `store::peers::MISSING_PER_TICK` days without figures | 1 + 4 a day | |
+//! | monthly | `monthly::PER_TICK` customers' reports of last month, from the 1st | ~16 each | |
 //!
 //! The alert flush runs before the appliance notices so that a wave of silent appliances
 //! cannot starve it. A step that fails is logged and named in the summary's `failed`; the
@@ -50,6 +52,12 @@ pub struct Summary {
     /// Session, code, throttle and rate-counter rows cleared or deleted.
     #[serde(default)]
     pub identity_cleaned: usize,
+    /// Monthly reports made (and their mails queued) in this tick.
+    #[serde(default)]
+    pub monthly_reports: usize,
+    /// Days whose 参加企業平均 figures were refreshed in this tick.
+    #[serde(default)]
+    pub peer_days: usize,
     /// The steps that failed in this tick (their error is in the log).
     #[serde(default)]
     pub failed: Vec<String>,
@@ -87,6 +95,12 @@ pub async fn sweep(env: &Env, now: DateTime<Utc>) -> Result<Summary, AppError> {
         now,
         cleaned.map_err(AppError::from),
     );
+    let peers = peers(&db, &cron, now, config.retention.days).await;
+    let peer_days = ran(&mut failed, "peers", now, peers.map_err(AppError::from));
+    // The reports compare with the figures just refreshed; their mails go at the next
+    // tick's send.
+    let reports = crate::monthly::send_due(env, &cron, now).await;
+    let monthly_reports = ran(&mut failed, "monthly", now, reports);
     let summary = Summary {
         at: domain::jst::rfc3339(now),
         devices: fleet.devices,
@@ -95,10 +109,29 @@ pub async fn sweep(env: &Env, now: DateTime<Utc>) -> Result<Summary, AppError> {
         mails_sent: alerts + queued,
         appliance_notices,
         identity_cleaned,
+        peer_days,
+        monthly_reports,
         failed,
     };
     keep(env, &summary).await?;
     Ok(summary)
+}
+
+/// Refreshes the 参加企業平均 figures of the days due (`store::peers::due`) within the kept
+/// history; the days refreshed.
+async fn peers(
+    db: &store::Db,
+    cron: &store::cron::Cron,
+    now: DateTime<Utc>,
+    kept_days: u32,
+) -> Result<usize, store::Error> {
+    let today = domain::period::today(now);
+    let first = domain::period::first_kept(today, kept_days);
+    let days = store::peers::due(db, cron, today, first).await?;
+    for day in &days {
+        store::peers::refresh(db, std::slice::from_ref(db), cron, *day, now).await?;
+    }
+    Ok(days.len())
 }
 
 /// What step `name` returned, or nothing when it failed: then it is logged and named in

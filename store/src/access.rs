@@ -69,7 +69,7 @@ pub struct Tenant {
 
 /// A customer row as read, before it becomes a [`Tenant`].
 #[derive(Deserialize)]
-struct Row {
+pub(crate) struct Row {
     id: String,
     name: String,
     reseller_id: Option<String>,
@@ -114,7 +114,7 @@ impl Tenant {
     }
 }
 
-const COLUMNS: &str = "id, name, reseller_id, contract_ended_at, shard";
+pub(crate) const COLUMNS: &str = "id, name, reseller_id, contract_ended_at, shard";
 
 /// Customer `id`, if it exists and `access` may see it.
 pub async fn customer(db: &Db, access: &Access, id: &str) -> Result<Option<Tenant>, Error> {

@@ -51,6 +51,11 @@ pub mod problems;
 pub mod status;
 pub mod usage;
 
+// Comparisons and monthly reports (issue 14).
+pub mod appliance_figures;
+pub mod monthly;
+pub mod peers;
+
 #[cfg(test)]
 pub(crate) mod sample;
 #[cfg(test)]

@@ -19,15 +19,18 @@ pub enum Kind {
     ApplianceStillDown,
     ApplianceRecovered,
     Investigation,
+    /// 月次レポート: last month's highlights.
+    MonthlyReport,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 6] = [
         Kind::Alert,
         Kind::ApplianceDown,
         Kind::ApplianceStillDown,
         Kind::ApplianceRecovered,
         Kind::Investigation,
+        Kind::MonthlyReport,
     ];
 
     /// The kind stored as `s`.
@@ -42,6 +45,7 @@ impl Kind {
             Kind::ApplianceStillDown => "appliance_still_down",
             Kind::ApplianceRecovered => "appliance_recovered",
             Kind::Investigation => "investigation",
+            Kind::MonthlyReport => "monthly_report",
         }
     }
 }
@@ -71,11 +75,22 @@ pub(crate) const RECIPIENTS: &str = "(SELECT json_group_array(email) FROM \
 
 /// The statement queueing `out`, due now; batched with the change it reports.
 pub(crate) fn queue(out: &Outgoing, now: DateTime<Utc>) -> Query {
+    queue_where(out, now, "true")
+}
+
+/// The statement queueing `out` only if `condition` (SQL over the same binds, `:mail`
+/// among them) holds when it runs: a mail that its batch's earlier statement may have
+/// made unnecessary.
+pub(crate) fn queue_if(out: &Outgoing, now: DateTime<Utc>, condition: &str) -> Query {
+    queue_where(out, now, condition)
+}
+
+fn queue_where(out: &Outgoing, now: DateTime<Utc>, condition: &str) -> Query {
     Query::new(format!(
         "INSERT INTO mails (id, customer_id, kind, recipients, subject, text, html, \
            status, attempts, next_attempt_at, created_at) \
          SELECT :mail, :customer, :kind, {RECIPIENTS}, :subject, :text, :html, \
-           'queued', 0, :now, :now"
+           'queued', 0, :now, :now WHERE {condition}"
     ))
     .bind("mail", out.id.as_str())
     .bind("customer", out.owner.id())

@@ -94,16 +94,23 @@ impl Row {
     }
 }
 
+/// A threat row holds the events of one compaction window, so the rows of an incident
+/// end within a window after it.
+const WINDOW_MS: i64 = domain::ingest::COMPACT_WINDOW.num_milliseconds();
+
 /// The columns of a [`Row`], from `incidents i`, `devices d`, `customers c`, `accounts a`.
 /// The MAC is the latest one the appliance sent for this host and threat (only the
 /// sending side's MAC is stored: none for inbound traffic).
 fn select(filter: &str, order: &str) -> String {
     format!(
         "SELECT {LINE_COLUMNS}, i.device_id, i.function, i.rule AS rule_id, \
+           CASE WHEN i.direction = 'inbound' THEN NULL ELSE \
            (SELECT t.src_mac FROM threats t WHERE t.customer_id = i.customer_id \
-              AND t.host = i.host AND t.device_id = i.device_id AND t.sig_key = i.sig_key \
+              AND t.host = i.host AND t.last_at >= i.first_at \
+              AND t.last_at < i.last_at + {WINDOW_MS} \
+              AND t.device_id = i.device_id AND t.sig_key = i.sig_key \
               AND t.direction <> 'inbound' AND t.src_mac IS NOT NULL \
-            ORDER BY t.last_at DESC LIMIT 1) AS mac, \
+            ORDER BY t.last_at DESC LIMIT 1) END AS mac, \
            i.handled_at, i.handled_by, a.email AS handled_email, i.handled_note \
          FROM incidents i JOIN devices d ON d.id = i.device_id \
          JOIN customers c ON c.id = i.customer_id \
@@ -143,6 +150,15 @@ pub async fn open(db: &Db, tenant: &Tenant, limit: u32) -> Result<Vec<Problem>, 
 pub async fn handled(db: &Db, tenant: &Tenant, limit: u32) -> Result<Vec<Problem>, Error> {
     let rows: Vec<Row> = db.all(handled_query(tenant, limit)).await?;
     Ok(rows.into_iter().map(Row::problem).collect())
+}
+
+/// Both lists of the page, read together: the open problems and the handled ones.
+pub async fn lists(
+    db: &Db,
+    tenant: &Tenant,
+    limit: u32,
+) -> Result<(Vec<Problem>, Vec<Problem>), Error> {
+    futures_util::future::try_join(open(db, tenant, limit), handled(db, tenant, limit)).await
 }
 
 /// What marking an incident handled did.

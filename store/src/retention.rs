@@ -125,6 +125,20 @@ pub(crate) const RULES: &[Rule] = &[
         "customer_id IN (SELECT id FROM customers) AND day < :cutoff",
         Cutoff::Day,
     ),
+    rule(
+        "peer_members",
+        "customer_id, day, function",
+        "customer_id IN (SELECT id FROM customers) AND day < :cutoff",
+        Cutoff::Day,
+    ),
+    rule(
+        "monthly_reports",
+        "customer_id, month",
+        "customer_id IN (SELECT id FROM customers) AND created_at < :cutoff",
+        Cutoff::Raw,
+    ),
+    // The all-company figures hold no customer's data; past the history no page reads them.
+    rule("peer_days", "day, function", "day < :cutoff", Cutoff::Day),
     // An outage goes a retention after it ended; an open one stays while it is open.
     rule(
         "device_outages",
@@ -222,6 +236,18 @@ pub(crate) const RULES: &[Rule] = &[
         Cutoff::Erased,
     ),
     rule("device_outages", "id", OF_ERASED, Cutoff::Erased),
+    rule(
+        "peer_members",
+        "customer_id, day, function",
+        OF_ERASED,
+        Cutoff::Erased,
+    ),
+    rule(
+        "monthly_reports",
+        "customer_id, month",
+        OF_ERASED,
+        Cutoff::Erased,
+    ),
 ];
 
 const USAGE_HOST_DAYS_KEY: &str = "customer_id, day, device_id, host, kind, name";
@@ -254,6 +280,8 @@ pub(crate) fn buried_query() -> Query {
         "usage_days",
         "usage_host_days",
         "device_outages",
+        "peer_members",
+        "monthly_reports",
     ]
     .map(|t| format!("NOT EXISTS (SELECT 1 FROM {t} WHERE customer_id = erased_customers.id)"))
     .join(" AND ");
@@ -312,6 +340,8 @@ pub(crate) fn erase_queries(id: &str) -> Vec<Query> {
         "DELETE FROM usage_days WHERE customer_id = :customer".to_owned(),
         "DELETE FROM usage_host_days WHERE customer_id = :customer".to_owned(),
         "DELETE FROM device_outages WHERE customer_id = :customer".to_owned(),
+        "DELETE FROM peer_members WHERE customer_id = :customer".to_owned(),
+        "DELETE FROM monthly_reports WHERE customer_id = :customer".to_owned(),
         format!("DELETE FROM device_events WHERE device_id IN ({DEVICES})"),
         format!("DELETE FROM device_reports WHERE device_id IN ({DEVICES})"),
         format!("DELETE FROM device_report_hours WHERE device_id IN ({DEVICES})"),

@@ -15,6 +15,7 @@ use domain::offline;
 use domain::period::Period;
 use domain::report::Function;
 use domain::severity::Severity;
+use futures_util::future::try_join3;
 use serde::Deserialize;
 
 use crate::{Db, Error, Query, Tenant, devices};
@@ -51,12 +52,13 @@ pub struct Appliance {
     pub detections: u64,
 }
 
+/// A row of [`counts_query`].
 #[derive(Deserialize)]
-struct Count {
-    device_id: String,
-    function: Function,
-    severity: Severity,
-    events: i64,
+pub(crate) struct Count {
+    pub(crate) device_id: String,
+    pub(crate) function: Function,
+    pub(crate) severity: Severity,
+    pub(crate) events: i64,
 }
 
 #[derive(Deserialize)]
@@ -105,9 +107,13 @@ pub async fn status(
     now: DateTime<Utc>,
     offline_after: TimeDelta,
 ) -> Result<Status, Error> {
-    let counts: Vec<Count> = db.all(counts_query(tenant, period)).await?;
-    let problem: Option<Exists> = db.first(problem_query(tenant, period)).await?;
-    let listed = devices::list(db, tenant).await?;
+    // Three independent reads, sent together.
+    let (counts, problem, listed): (Vec<Count>, Option<Exists>, _) = try_join3(
+        db.all(counts_query(tenant, period)),
+        db.first(problem_query(tenant, period)),
+        devices::list(db, tenant),
+    )
+    .await?;
     let events = |c: &Count| u64::try_from(c.events).unwrap_or(0);
     let by_tier = [
         Severity::High,

@@ -18,10 +18,12 @@ use crate::severity::Severity;
 mod account;
 mod appliance;
 mod layout;
+mod monthly;
 mod untrusted;
 
 pub use self::account::temp_credentials;
 pub use self::appliance::appliance_notice;
+pub use self::monthly::monthly_report;
 
 pub use self::layout::escape;
 use self::layout::{Block, Line, link, render, text};
@@ -628,6 +630,79 @@ mod tests {
             PORTAL,
         );
         insta::assert_snapshot!("appliance_went_down", snap(&m));
+    }
+
+    fn november(open: u64, company_name: &str) -> (String, crate::monthly::Report) {
+        use crate::monthly::{ApplianceMonth, Mails, Peers, Report};
+        (
+            company_name.to_owned(),
+            Report {
+                month: "2026-11".into(),
+                closed: true,
+                problems_open: open,
+                problems_handled: 1,
+                by_tier: vec![
+                    (Severity::High, open),
+                    (Severity::Medium, 2),
+                    (Severity::Low, 120),
+                    (Severity::Investigating, 0),
+                ],
+                by_function: Vec::new(),
+                days: Vec::new(),
+                top_threats: Vec::new(),
+                top_hosts: Vec::new(),
+                appliances: vec![
+                    ApplianceMonth {
+                        id: "c025a28b0a41".into(),
+                        name: "utm1".into(),
+                        detections: 100,
+                        online_percent: Some(100),
+                        outages: 0,
+                    },
+                    ApplianceMonth {
+                        id: "c025a28b0a42".into(),
+                        name: "倉庫<utm2>".into(),
+                        detections: 22,
+                        online_percent: Some(97),
+                        outages: 2,
+                    },
+                ],
+                mails: Mails::default(),
+                peers: Some(Peers {
+                    own: 122 + open,
+                    average: 80,
+                    band: crate::peers::Band::Top25,
+                }),
+            },
+        )
+    }
+
+    #[test]
+    fn snapshot_a_monthly_report_with_nothing_open() {
+        let (company, r) = november(0, "株式会社サンプル");
+        let m = monthly_report(
+            &company,
+            crate::month::Month::parse("2026-11").unwrap(),
+            &r,
+            PORTAL,
+        );
+        assert!(m.subject.contains("2026年11月の月次レポート"));
+        insta::assert_snapshot!("monthly_report", snap(&m));
+    }
+
+    #[test]
+    fn snapshot_a_monthly_report_with_an_open_problem_and_names_to_escape() {
+        let (company, mut r) = november(1, "株式会社<b>&\"サンプル\"</b>");
+        r.peers = None;
+        let m = monthly_report(
+            &company,
+            crate::month::Month::parse("2026-11").unwrap(),
+            &r,
+            PORTAL,
+        );
+        assert!(!m.html.contains("<b>"));
+        assert!(!m.html.contains("<utm2>"));
+        insta::assert_snapshot!("monthly_report_escaped", snap(&m));
     }
 
     #[test]

@@ -256,6 +256,8 @@ fn everything(f: &crate::testing::Fixture, customer: &str, device: &str, tag: &s
          INSERT INTO device_outages (customer_id, device_id, down_since, noticed_at, back_at)
            VALUES ('{customer}', '{device}', 0, 0, 1);
          INSERT INTO usage_host_days VALUES ('{customer}', '2026-01-01', '{device}', '192.168.1.5', 'web_category', 'sns', 1, 1);
+         INSERT INTO peer_members VALUES ('{customer}', '2026-01-01', '', 1);
+         INSERT INTO monthly_reports VALUES ('{customer}', '2026-01', '{{}}', NULL, 0);
          INSERT INTO accounts (id, role, customer_id, email, login_id, password_hash, created_at)
            VALUES ('acc-{tag}', 'customer', '{customer}', '{tag}@example.jp', 'login-{tag}', 'h', 0);
          INSERT INTO sessions (id_hash, account_id, stage, created_at, last_seen_at, expires_at)
@@ -271,7 +273,7 @@ fn everything(f: &crate::testing::Fixture, customer: &str, device: &str, tag: &s
 /// Tables with no customer's rows, or with a retention of their own.
 /// Tables without a customer's rows: kept apart from any one customer, or (`sms_sends`,
 /// `rate_hits`) counters that name no customer and are gone within a day anyway.
-const NOT_A_CUSTOMERS: [&str; 8] = [
+const NOT_A_CUSTOMERS: [&str; 9] = [
     "resellers",
     "api_tokens",
     "signin_throttle",
@@ -280,6 +282,7 @@ const NOT_A_CUSTOMERS: [&str; 8] = [
     "sqlite_sequence",
     "sms_sends",
     "rate_hits",
+    "peer_days",
 ];
 
 #[test]
