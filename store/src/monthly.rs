@@ -12,7 +12,7 @@ use domain::monthly::{ApplianceMonth, Mails, Peers, Ranked, Report, TOP};
 use domain::period::Period;
 use domain::report::Function;
 use domain::severity::Severity;
-use futures_util::future::{try_join, try_join4};
+use futures_util::future::{try_join, try_join3};
 use serde::Deserialize;
 
 use crate::cron::Cron;
@@ -33,41 +33,28 @@ pub(crate) fn tops_query(tenant: &Tenant, month: Month, column: &str) -> Query {
     .bind("top", TOP)
 }
 
-/// The ★★★ / ★★☆ / 調査中 incidents active in the month and not marked handled (along the
-/// partial index of unhandled incidents), and the incidents marked 「対応しました」 in the
-/// month (along the partial index of handled ones).
-pub(crate) fn problems_query(tenant: &Tenant, month: Month) -> Query {
+/// The month's counts in one row: the ★★★ / ★★☆ / 調査中 incidents active in it and not
+/// marked handled (along the partial index of unhandled incidents), those marked
+/// 「対応しました」 in it (the partial index of handled ones), each appliance's outages
+/// and the mails by kind and status (as JSON arrays), each along the customer's index.
+pub(crate) fn counts_query(tenant: &Tenant, month: Month) -> Query {
     Query::new(format!(
         "SELECT (SELECT count(*) FROM incidents \
                  WHERE customer_id = :customer AND severity_rank IN {} AND handled_at IS NULL \
                    AND last_at >= :start AND first_at < :end) AS open, \
                 (SELECT count(*) FROM incidents \
                  WHERE customer_id = :customer AND handled_at IS NOT NULL \
-                   AND handled_at >= :start AND handled_at < :end) AS handled",
+                   AND handled_at >= :start AND handled_at < :end) AS handled, \
+                (SELECT json_group_array(json_object('device_id', device_id, 'n', n)) FROM \
+                   (SELECT device_id, count(*) AS n FROM device_outages \
+                    WHERE customer_id = :customer AND noticed_at >= :start AND noticed_at < :end \
+                    GROUP BY device_id)) AS outages, \
+                (SELECT json_group_array(json_object('kind', kind, 'status', status, 'n', n)) FROM \
+                   (SELECT kind, status, count(*) AS n FROM mails \
+                    WHERE customer_id = :customer AND created_at >= :start AND created_at < :end \
+                    GROUP BY kind, status)) AS mails",
         needing_admin_ranks()
     ))
-    .bind("customer", tenant.id())
-    .bind("start", month.start())
-    .bind("end", month.end())
-}
-
-pub(crate) fn outages_query(tenant: &Tenant, month: Month) -> Query {
-    Query::new(
-        "SELECT device_id, count(*) AS n FROM device_outages \
-         WHERE customer_id = :customer AND noticed_at >= :start AND noticed_at < :end \
-         GROUP BY device_id",
-    )
-    .bind("customer", tenant.id())
-    .bind("start", month.start())
-    .bind("end", month.end())
-}
-
-pub(crate) fn mails_query(tenant: &Tenant, month: Month) -> Query {
-    Query::new(
-        "SELECT kind, status, count(*) AS n FROM mails \
-         WHERE customer_id = :customer AND created_at >= :start AND created_at < :end \
-         GROUP BY kind, status",
-    )
     .bind("customer", tenant.id())
     .bind("start", month.start())
     .bind("end", month.end())
@@ -80,9 +67,13 @@ struct Named {
 }
 
 #[derive(Deserialize)]
-struct Problems {
+struct Counts {
     open: i64,
     handled: i64,
+    /// `[{"device_id", "n"}]`.
+    outages: String,
+    /// `[{"kind", "status", "n"}]`.
+    mails: String,
 }
 
 #[derive(Deserialize)]
@@ -135,16 +126,15 @@ pub async fn report(
     };
     let closed = month.closed(now);
     // Independent reads, sent together.
-    let (figures, problems, (outages, mail_counts), compared) = try_join4(
+    let (figures, counts, compared) = try_join3(
         appliance_figures::figures(db, tenant, &period, now),
-        db.first::<Problems>(problems_query(tenant, month)),
-        try_join(
-            db.all::<Outages>(outages_query(tenant, month)),
-            db.all::<MailCount>(mails_query(tenant, month)),
-        ),
+        db.first::<Counts>(counts_query(tenant, month)),
         peers::comparison(main, db, tenant, &period, min_companies),
     )
     .await?;
+    let counts = counts.ok_or_else(|| Error::Bug("a counting query without its row".into()))?;
+    let outages: Vec<Outages> = serde_json::from_str(&counts.outages).unwrap_or_default();
+    let mail_counts: Vec<MailCount> = serde_json::from_str(&counts.mails).unwrap_or_default();
     let ranked = |rows: Vec<Named>| {
         rows.into_iter()
             .map(|r| Ranked {
@@ -194,8 +184,8 @@ pub async fn report(
     Ok(Some(Report {
         month: month.text(),
         closed,
-        problems_open: problems.as_ref().map_or(0, |p| n(p.open)),
-        problems_handled: problems.as_ref().map_or(0, |p| n(p.handled)),
+        problems_open: n(counts.open),
+        problems_handled: n(counts.handled),
         by_tier: Severity::ALL
             .iter()
             .map(|t| (*t, figures.iter().map(|f| f.tier(*t)).sum()))

@@ -185,15 +185,16 @@ fn every_read_walks_an_index() {
     for q in [
         tops_query(&t, nov, "name"),
         tops_query(&t, nov, "host"),
-        problems_query(&t, nov),
-        outages_query(&t, nov),
-        mails_query(&t, nov),
+        counts_query(&t, nov),
     ] {
         let plan = f.db.plan(&q).expect("plans");
         assert!(
             !plan
                 .iter()
-                .any(|l| l.starts_with("SCAN ") && l != "SCAN CONSTANT ROW"),
+                // A constant row and the few grouped rows of a subquery are no table scan.
+                .any(|l| l.starts_with("SCAN ")
+                    && l != "SCAN CONSTANT ROW"
+                    && !l.starts_with("SCAN (subquery")),
             "{}: {plan:?}",
             q.sql()
         );
