@@ -9,6 +9,7 @@ use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
 use crate::dashboard::PeriodRefused;
+use crate::figures::ChartFigure;
 use crate::nav::PortalNav;
 use crate::period::{PeriodPicker, PeriodQuery, Refused, ShownPeriod};
 use crate::place::Place;
@@ -186,11 +187,9 @@ fn Body(d: AppliancesView, place: Place) -> impl IntoView {
         }
         .into_any();
     }
-    let head = d
-        .columns
-        .iter()
-        .map(|c| view! { <th scope="col">{c.name.clone()}</th> })
-        .collect_view();
+    let head = std::iter::once("日付".to_owned())
+        .chain(d.columns.iter().map(|c| c.name.clone()))
+        .collect();
     let rows = d
         .days
         .iter()
@@ -199,16 +198,11 @@ fn Body(d: AppliancesView, place: Place) -> impl IntoView {
             let cells = d
                 .columns
                 .iter()
-                .map(|c| view! { <td class="count">{c.per_day.get(i).copied().unwrap_or(0)}</td> })
-                .collect_view();
-            view! {
-                <tr>
-                    <th scope="row">{day.clone()}</th>
-                    {cells}
-                </tr>
-            }
+                .map(|c| c.per_day.get(i).copied().unwrap_or(0).to_string())
+                .collect();
+            (day.clone(), cells)
         })
-        .collect_view();
+        .collect();
     let cards = d
         .columns
         .into_iter()
@@ -222,21 +216,7 @@ fn Body(d: AppliancesView, place: Place) -> impl IntoView {
         </section>
         <section aria-labelledby="per-day">
             <h2 id="per-day">"1日ごとの検知件数"</h2>
-            <figure class="chart" inner_html=d.chart></figure>
-            <details class="chart-table">
-                <summary>"表で見る"</summary>
-                <div class="table-scroll">
-                    <table class="figures">
-                        <thead>
-                            <tr>
-                                <th scope="col">"日付"</th>
-                                {head}
-                            </tr>
-                        </thead>
-                        <tbody>{rows}</tbody>
-                    </table>
-                </div>
-            </details>
+            <ChartFigure svg=d.chart head rows />
         </section>
     }
     .into_any()

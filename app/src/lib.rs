@@ -17,6 +17,7 @@ pub mod appliance;
 pub mod appliance_compare;
 pub mod appliances;
 pub mod dashboard;
+pub mod figures;
 pub mod get_form;
 pub mod mails;
 pub mod messages;

@@ -10,6 +10,7 @@ use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
 use crate::dashboard::PeriodRefused;
+use crate::figures::{ChartFigure, FiguresTable};
 use crate::nav::PortalNav;
 use crate::period::{PeriodPicker, PeriodQuery, Refused, ShownPeriod};
 use crate::place::Place;
@@ -206,19 +207,11 @@ fn PeersBody(d: PeersView, place: Place) -> impl IntoView {
 
 #[component]
 fn ShownBody(s: Shown) -> impl IntoView {
-    let rows = s
+    let day_rows = s
         .days
         .into_iter()
-        .map(|d| {
-            view! {
-                <tr>
-                    <th scope="row">{d.day}</th>
-                    <td class="count">{d.own}</td>
-                    <td class="count">{d.average}</td>
-                </tr>
-            }
-        })
-        .collect_view();
+        .map(|d| (d.day, vec![d.own.to_string(), d.average]))
+        .collect();
     let functions = if s.functions.is_empty() {
         view! { <p class="empty">"この期間の検知はありません。"</p> }.into_any()
     } else {
@@ -226,29 +219,18 @@ fn ShownBody(s: Shown) -> impl IntoView {
             .functions
             .into_iter()
             .map(|f| {
-                view! {
-                    <tr>
-                        <th scope="row">{f.function}</th>
-                        <td class="count">{format!("{}件", f.own)}</td>
-                        <td class="count">{format!("{}件", f.average)}</td>
-                    </tr>
-                }
+                (
+                    f.function,
+                    vec![format!("{}件", f.own), format!("{}件", f.average)],
+                )
             })
-            .collect_view();
-        view! {
-            <table class="figures">
-                <thead>
-                    <tr>
-                        <th scope="col">"機能"</th>
-                        <th scope="col">"自社"</th>
-                        <th scope="col">"参加企業平均"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        }
-        .into_any()
+            .collect();
+        let head = ["機能", "自社", "参加企業平均"].map(String::from).to_vec();
+        view! { <FiguresTable head rows /> }.into_any()
     };
+    let day_head = ["日付", "自社（件）", "参加企業平均（件）"]
+        .map(String::from)
+        .to_vec();
     view! {
         <div class="banner standing" role="status">
             <p class="headline">{s.band}</p>
@@ -270,20 +252,7 @@ fn ShownBody(s: Shown) -> impl IntoView {
         </dl>
         <section aria-labelledby="per-day">
             <h2 id="per-day">"1日ごとの検知件数"</h2>
-            <figure class="chart" inner_html=s.chart></figure>
-            <details class="chart-table">
-                <summary>"表で見る"</summary>
-                <table class="figures">
-                    <thead>
-                        <tr>
-                            <th scope="col">"日付"</th>
-                            <th scope="col">"自社（件）"</th>
-                            <th scope="col">"参加企業平均（件）"</th>
-                        </tr>
-                    </thead>
-                    <tbody>{rows}</tbody>
-                </table>
-            </details>
+            <ChartFigure svg=s.chart head=day_head rows=day_rows />
         </section>
         <section aria-labelledby="per-function">
             <h2 id="per-function">"機能ごとの検知件数（期間の合計）"</h2>

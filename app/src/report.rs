@@ -11,6 +11,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
+use crate::figures::{ChartFigure, FiguresTable, counted};
 use crate::nav::PortalNav;
 use crate::place::Place;
 
@@ -228,25 +229,11 @@ pub fn ReportPage() -> impl IntoView {
     }
 }
 
-fn rows(pairs: Vec<(String, u64)>) -> impl IntoView {
-    pairs
-        .into_iter()
-        .map(|(name, n)| {
-            view! {
-                <tr>
-                    <th scope="row">{name}</th>
-                    <td class="count">{format!("{n}件")}</td>
-                </tr>
-            }
-        })
-        .collect_view()
-}
-
 /// A ranking as a table, or `empty` when there is none.
 fn ranked(pairs: Vec<(String, u64)>, empty: &'static str) -> AnyView {
     match pairs.is_empty() {
         true => view! { <p class="empty">{empty}</p> }.into_any(),
-        false => view! { <table class="figures"><tbody>{rows(pairs)}</tbody></table> }.into_any(),
+        false => view! { <FiguresTable head=Vec::new() rows=counted(pairs) /> }.into_any(),
     }
 }
 
@@ -283,16 +270,17 @@ fn ReportBody(r: ReportView, place: Place) -> impl IntoView {
         .appliances
         .into_iter()
         .map(|a| {
-            view! {
-                <tr>
-                    <th scope="row">{a.name} <small>{format!("（{}）", a.id)}</small></th>
-                    <td class="count">{format!("{}件", a.detections)}</td>
-                    <td class="count">{a.online}</td>
-                    <td class="count">{format!("{}回", a.outages)}</td>
-                </tr>
-            }
+            let cells = vec![
+                format!("{}件", a.detections),
+                a.online,
+                format!("{}回", a.outages),
+            ];
+            (format!("{}（{}）", a.name, a.id), cells)
         })
-        .collect_view();
+        .collect();
+    let appliances_head = ["UTM装置", "検知", "稼働率", "停止"]
+        .map(String::from)
+        .to_vec();
     let peers = match r.peers {
         Some((band, advice, own, average)) => view! {
             <p class="headline">{band}</p>
@@ -305,15 +293,9 @@ fn ReportBody(r: ReportView, place: Place) -> impl IntoView {
     let day_rows = r
         .days
         .into_iter()
-        .map(|(d, n)| {
-            view! {
-                <tr>
-                    <th scope="row">{d}</th>
-                    <td class="count">{n}</td>
-                </tr>
-            }
-        })
-        .collect_view();
+        .map(|(d, n)| (d, vec![n.to_string()]))
+        .collect();
+    let day_head = ["日付", "件数"].map(String::from).to_vec();
     let [alerts, notices, investigations, undelivered] = r.mails;
     view! {
         <article class="report">
@@ -335,14 +317,8 @@ fn ReportBody(r: ReportView, place: Place) -> impl IntoView {
             <section aria-labelledby="detections">
                 <h2 id="detections">{format!("検知件数（合計 {}件）", r.total)}</h2>
                 <div class="tops">
-                    <table class="figures">
-                        <caption>"重要度別"</caption>
-                        <tbody>{rows(r.tiers)}</tbody>
-                    </table>
-                    <table class="figures">
-                        <caption>"機能別"</caption>
-                        <tbody>{rows(r.functions)}</tbody>
-                    </table>
+                    <FiguresTable head=Vec::new() rows=counted(r.tiers) caption="重要度別" />
+                    <FiguresTable head=Vec::new() rows=counted(r.functions) caption="機能別" />
                 </div>
                 <p>
                     {format!(
@@ -354,36 +330,12 @@ fn ReportBody(r: ReportView, place: Place) -> impl IntoView {
             </section>
             <section aria-labelledby="per-day">
                 <h2 id="per-day">"1日ごとの検知件数"</h2>
-                <figure class="chart" inner_html=r.chart></figure>
-                <details class="chart-table">
-                    <summary>"表で見る"</summary>
-                    <table class="figures">
-                        <thead>
-                            <tr>
-                                <th scope="col">"日付"</th>
-                                <th scope="col">"件数"</th>
-                            </tr>
-                        </thead>
-                        <tbody>{day_rows}</tbody>
-                    </table>
-                </details>
+                <ChartFigure svg=r.chart head=day_head rows=day_rows />
             </section>
             {tops}
             <section aria-labelledby="availability">
                 <h2 id="availability">"UTM装置の稼働"</h2>
-                <div class="table-scroll">
-                    <table class="figures">
-                        <thead>
-                            <tr>
-                                <th scope="col">"UTM装置"</th>
-                                <th scope="col">"検知"</th>
-                                <th scope="col">"稼働率"</th>
-                                <th scope="col">"停止"</th>
-                            </tr>
-                        </thead>
-                        <tbody>{appliances}</tbody>
-                    </table>
-                </div>
+                <FiguresTable head=appliances_head rows=appliances />
             </section>
             <section aria-labelledby="mails">
                 <h2 id="mails">"お送りした通知メール"</h2>

@@ -36,26 +36,9 @@ pub async fn reports(
 
 #[cfg(feature = "ssr")]
 mod server {
-    use domain::month::Month;
     use leptos::prelude::*;
 
     use super::{MonthLink, ReportsView};
-
-    /// The months that may have a report as of `now`: every month that overlaps the kept
-    /// history up to the current one, and the kept reports.
-    fn listed(kept: &[Month], now: chrono::DateTime<chrono::Utc>, kept_days: u32) -> Vec<Month> {
-        let today = domain::period::today(now);
-        let mut months: Vec<Month> = kept.to_vec();
-        let mut m = Month::of(domain::period::first_kept(today, kept_days));
-        while m <= Month::of(today) {
-            months.push(m);
-            m = m.next();
-        }
-        months.sort();
-        months.dedup();
-        months.reverse();
-        months
-    }
 
     pub async fn reports(requested: Option<String>) -> Result<ReportsView, ServerFnError> {
         let (_, customer) = crate::tenant::page_customer(requested).await?;
@@ -71,7 +54,7 @@ mod server {
             .days;
         Ok(ReportsView {
             customer_name: customer.name().to_owned(),
-            months: listed(&kept, now, days)
+            months: domain::month::listed(&kept, domain::period::today(now), days)
                 .into_iter()
                 .map(|m| MonthLink {
                     month: m.text(),

@@ -105,6 +105,22 @@ pub fn due(now: DateTime<Utc>) -> Month {
     }
 }
 
+/// The months that may have a report, newest first, as of `today` with `kept_days` of
+/// history: every month that overlaps the kept history up to the current one, and the
+/// months of the reports kept (`kept`), which outlive the rows they were made from.
+pub fn listed(kept: &[Month], today: NaiveDate, kept_days: u32) -> Vec<Month> {
+    let mut months: Vec<Month> = kept.to_vec();
+    let mut m = Month::of(crate::period::first_kept(today, kept_days));
+    while m <= Month::of(today) {
+        months.push(m);
+        m = m.next();
+    }
+    months.sort();
+    months.dedup();
+    months.reverse();
+    months
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +162,20 @@ mod tests {
         assert_eq!(due(at("2026-12-01T00:00:00Z")), month("2026-11"));
         assert_eq!(due(at("2026-12-31T14:59:00Z")), month("2026-11"));
         assert_eq!(due(at("2027-01-01T00:00:00Z")), month("2026-12"));
+    }
+
+    #[test]
+    fn the_months_listed_are_those_of_the_kept_history_and_of_the_kept_reports() {
+        let today: NaiveDate = "2026-12-03".parse().expect("a date");
+        let listed = |kept: &[Month]| -> Vec<String> {
+            listed(kept, today, 90).iter().map(|m| m.text()).collect()
+        };
+        // 90 days back from 12-03 is 09-05: September is partly kept.
+        assert_eq!(listed(&[]), ["2026-12", "2026-11", "2026-10", "2026-09"]);
+        assert_eq!(
+            listed(&[month("2026-08"), month("2026-11")]),
+            ["2026-12", "2026-11", "2026-10", "2026-09", "2026-08"]
+        );
     }
 
     #[test]

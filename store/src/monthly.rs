@@ -10,15 +10,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::month::Month;
 use domain::monthly::{ApplianceMonth, Mails, Peers, Ranked, Report, TOP};
 use domain::period::Period;
-use domain::report::Function;
 use domain::severity::Severity;
 use futures_util::future::{try_join, try_join3};
 use serde::Deserialize;
 
 use crate::cron::Cron;
-use crate::mails::{Outgoing, queue_if};
+use crate::mails::{Kind, Outgoing, queue_if};
 use crate::status::needing_admin_ranks;
-use crate::{Db, Error, Query, Tenant, appliance_figures, peers};
+use crate::{Db, Error, Query, Tenant, appliance_figures, peers, status};
 
 pub(crate) fn tops_query(tenant: &Tenant, month: Month, column: &str) -> Query {
     Query::new(format!(
@@ -156,20 +155,20 @@ pub async fn report(
     let mut mails = Mails::default();
     for m in &mail_counts {
         let count = n(m.n);
-        match m.kind.as_str() {
-            "alert" => mails.alerts += count,
-            "investigation" => mails.investigations += count,
-            k if k.starts_with("appliance") => mails.appliances += count,
-            _ => {}
+        match Kind::parse(&m.kind) {
+            Some(Kind::Alert) => mails.alerts += count,
+            Some(Kind::Investigation) => mails.investigations += count,
+            Some(Kind::ApplianceDown | Kind::ApplianceStillDown | Kind::ApplianceRecovered) => {
+                mails.appliances += count
+            }
+            Some(Kind::MonthlyReport) | None => {}
         }
         if m.status != "sent" {
             mails.undelivered += count;
         }
     }
-    let days = figures
-        .first()
-        .map(|f| f.days.iter().map(|(d, _)| *d).collect::<Vec<_>>())
-        .unwrap_or_else(|| period.each_day())
+    let days = period
+        .each_day()
         .into_iter()
         .map(|d| {
             let sum = figures
@@ -190,7 +189,9 @@ pub async fn report(
             .iter()
             .map(|t| (*t, figures.iter().map(|f| f.tier(*t)).sum()))
             .collect(),
-        by_function: by_function(&figures),
+        by_function: status::by_function(
+            figures.iter().flat_map(|a| a.by_function.iter().copied()),
+        ),
         days,
         top_threats,
         top_hosts,
@@ -214,25 +215,6 @@ pub async fn report(
             band: c.band,
         }),
     }))
-}
-
-/// The company's detections per function, most first (then in the wire order).
-fn by_function(figures: &[appliance_figures::Figures]) -> Vec<(Function, u64)> {
-    let mut all: Vec<(Function, u64)> = Function::ALL
-        .iter()
-        .map(|f| {
-            let n = figures
-                .iter()
-                .flat_map(|a| a.by_function.iter())
-                .filter(|(g, _)| g == f)
-                .map(|(_, n)| n)
-                .sum();
-            (*f, n)
-        })
-        .filter(|(_, n)| *n > 0)
-        .collect();
-    all.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
-    all
 }
 
 #[derive(Deserialize)]

@@ -98,6 +98,25 @@ pub(crate) fn problem_query(tenant: &Tenant, period: &Period) -> Query {
     .bind("end", period.end())
 }
 
+/// Detections per function from `(function, detections)` pairs: the functions that saw
+/// any, most first (equal counts keep the wire order).
+pub(crate) fn by_function(pairs: impl Iterator<Item = (Function, u64)>) -> Vec<(Function, u64)> {
+    let pairs: Vec<(Function, u64)> = pairs.collect();
+    let mut all: Vec<(Function, u64)> = Function::ALL
+        .iter()
+        .map(|f| {
+            (
+                *f,
+                pairs.iter().filter(|(g, _)| g == f).map(|(_, n)| n).sum(),
+            )
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    // Stable: equal counts keep the wire order.
+    all.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    all
+}
+
 /// The dashboard of `tenant` for `period`, as of `now`; an appliance silent for longer
 /// than `offline_after` (`OFFLINE_AFTER_MIN`) is オフライン.
 pub async fn status(
@@ -126,16 +145,7 @@ pub async fn status(
         (tier, n.sum())
     })
     .to_vec();
-    let mut by_function: Vec<(Function, u64)> = Function::ALL
-        .iter()
-        .map(|f| {
-            let n = counts.iter().filter(|c| c.function == *f).map(events);
-            (*f, n.sum())
-        })
-        .filter(|(_, n)| *n > 0)
-        .collect();
-    // Stable: equal counts keep the wire order.
-    by_function.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    let by_function = by_function(counts.iter().map(|c| (c.function, events(c))));
     let appliances = listed
         .into_iter()
         .map(|d| Appliance {
