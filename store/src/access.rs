@@ -92,6 +92,22 @@ impl From<Row> for Tenant {
 }
 
 impl Tenant {
+    /// A customer admin's own company as the session query reads it (`crate::sessions`),
+    /// whose contract runs (the session would not be live otherwise).
+    pub(crate) fn own(
+        id: String,
+        name: String,
+        reseller_id: Option<String>,
+        shard: usize,
+    ) -> Tenant {
+        Tenant {
+            id,
+            name,
+            reseller_id,
+            contract_ended_at: None,
+            shard,
+        }
+    }
     pub fn id(&self) -> &str {
         &self.id
     }

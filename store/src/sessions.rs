@@ -9,7 +9,7 @@ use domain::signin::SecondFactor;
 use serde::Deserialize;
 
 use crate::audit::Origin;
-use crate::{Access, Db, Error, Query};
+use crate::{Access, Db, Error, Query, Tenant};
 
 /// An account may sign in and keep its sessions: not disabled, and (for a customer's
 /// admin) the customer's contract has not ended. `a` is `accounts`.
@@ -34,11 +34,18 @@ pub struct Caller {
     /// confirmation (see `domain::session::recently_authenticated`).
     pub authenticated_at: DateTime<Utc>,
     access: Access,
+    /// A customer admin's own company, read with the session (one query fewer on every
+    /// page); `None` for staff.
+    own: Option<Tenant>,
 }
 
 impl Caller {
     pub fn access(&self) -> &Access {
         &self.access
+    }
+    /// The company a customer admin's pages show, read with the session; staff have none.
+    pub fn own_tenant(&self) -> Option<&Tenant> {
+        self.own.as_ref()
     }
     pub fn scope(&self) -> &Scope {
         self.access.scope()
@@ -61,14 +68,20 @@ struct Row {
     #[serde(deserialize_with = "crate::accounts::factor", default)]
     second_factor: Option<SecondFactor>,
     sms_phone: Option<String>,
+    /// The customer admin's company (`c`), when there is one.
+    own_name: Option<String>,
+    own_reseller: Option<String>,
+    own_shard: Option<usize>,
 }
 
 /// The statement `current` runs.
 pub(crate) fn current_query(id_hash: &str, now: DateTime<Utc>) -> Query {
     Query::new(format!(
         "SELECT s.account_id, s.stage, s.created_at, s.reauth_at, a.login_id, a.email, a.role, \
-                a.reseller_id, a.customer_id, a.second_factor, a.sms_phone \
+                a.reseller_id, a.customer_id, a.second_factor, a.sms_phone, \
+                own.name AS own_name, own.reseller_id AS own_reseller, own.shard AS own_shard \
          FROM sessions s JOIN accounts a ON a.id = s.account_id \
+         LEFT JOIN customers own ON own.id = a.customer_id AND a.role = 'customer' \
          WHERE s.id_hash = :id AND s.revoked_at IS NULL AND s.expires_at > :now AND {USABLE}"
     ))
     .bind("id", id_hash)
@@ -95,6 +108,16 @@ pub async fn current(
     let (Some(scope), true) = (scope, row.stage == stage.as_str()) else {
         return Ok(None);
     };
+    // `USABLE` admits a customer admin only while the contract runs.
+    let own = match (scope.own_customer(), row.own_name) {
+        (Some(id), Some(name)) => Some(Tenant::own(
+            id.to_owned(),
+            name,
+            row.own_reseller,
+            row.own_shard.unwrap_or_default(),
+        )),
+        _ => None,
+    };
     Ok(Some(Caller {
         account_id: row.account_id,
         login_id: row.login_id,
@@ -108,6 +131,7 @@ pub async fn current(
             .reauth_at
             .map_or(row.created_at, |r| r.max(row.created_at)),
         access: Access::granted(scope),
+        own,
     }))
 }
 

@@ -46,6 +46,24 @@ fn a_live_session_resolves_to_its_account_and_scope() {
 }
 
 #[test]
+fn a_customer_admins_session_carries_the_company_it_shows() {
+    let f = with_accounts();
+    open(&f, "s1", "a-c1", Stage::Full, at(1_000));
+    open(&f, "s2", "a-ra", Stage::Full, at(1_000));
+    let admin = block_on(current(&f.db, "s1", Stage::Full, at(2_000)))
+        .expect("reads")
+        .expect("live");
+    let read = block_on(crate::access::customer(&f.db, admin.access(), "c-a1"))
+        .expect("reads")
+        .expect("visible");
+    assert_eq!(admin.own_tenant(), Some(&read));
+    let staff = block_on(current(&f.db, "s2", Stage::Full, at(2_000)))
+        .expect("reads")
+        .expect("live");
+    assert_eq!(staff.own_tenant(), None);
+}
+
+#[test]
 fn another_stage_an_expiry_or_a_revocation_is_no_session() {
     let f = with_accounts();
     open(&f, "s1", "a-c1", Stage::Verify, at(0));
