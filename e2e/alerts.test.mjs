@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack } from './stack.mjs';
-import { admin, newCustomer, enrolledDevice, sendReport, report, threat } from './devices.mjs';
+import { admin, newCustomer, enrolledDevice, sendReport, report, threat, waitFor } from './devices.mjs';
 
 let stack;
 const RECIPIENTS = ['it@example.jp', 'boss@example.jp', 'vendor@example.jp'];
@@ -31,15 +31,6 @@ const scan = (id, sid, port) => threat(id, {
   url: undefined, file: undefined,
 });
 
-async function waitFor(check, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const mailsOf = (name) => stack.sink.mails().then((all) => all.filter((m) => m.subject.includes(name)));
 

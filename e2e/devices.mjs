@@ -90,3 +90,14 @@ export async function expectError(res, status, code, path) {
   if (path !== undefined) assert.equal(body.error.path, path);
   return body;
 }
+
+/** Polls `check` every 200 ms until it returns something truthy (returned), or fails after `ms`. */
+export async function waitFor(check, ms = 15_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -26,6 +26,10 @@ const PARAMS = Object.fromEntries(sources.flatMap((src) => [...src.matchAll(/#\[
   .map((m) => [m[1], [...m[2].matchAll(/(?:^|,)\s*(?:#\[server\([^)]*\)\]\s*)?([a-z_]+)\s*:/g)].map((a) => a[1])])));
 // A route whose parameters name no customer's object (a month): the caller's own pages.
 const ownOnly = (route) => route.includes(':') && [...route.matchAll(/:([a-z_]+)/g)].every((m) => m[1] === 'month');
+// The console's pages and server functions: staff only (a customer admin gets 404 even
+// for their own company).
+const staffOnly = (route) => route.startsWith('/admin/');
+const STAFF_FNS = ['customer_record', 'roster'];
 const ROUTES = [...readFileSync(new URL('lib.rs', appSrc), 'utf8').matchAll(/path!\("([^"]*)"\)/g)].map((m) => m[1] || '/');
 
 const CUSTOMERS = ['A', 'B', 'C'];
@@ -104,7 +108,8 @@ test('every portal route, server function and scoped API call keeps tenants apar
       for (const route of ROUTES.filter((r) => r.includes(':') && !ownOnly(r))) {
         const page = await v.get(fill(route, c));
         if (route.includes(':id')) {
-          expectSeen(who, c, page.status, page.html, `page ${route}`);
+          const may = VISIBLE[who].includes(c) && !(staffOnly(route) && OWN[who]);
+          expectSeen(who, c, page.status, page.html, `page ${route}`, may);
         } else {
           // A customer admin's own URLs: their company's objects only; staff use /customers/:id/….
           expectSeen(who, c, page.status, page.html, `page ${route}`, OWN[who] === c);
@@ -114,7 +119,23 @@ test('every portal route, server function and scoped API call keeps tenants apar
       for (const fn of SERVER_FNS.filter((f) => PARAMS[f]?.includes('customer'))) {
         const args = Object.fromEntries(PARAMS[fn].filter((a) => objectOf[a]).map((a) => [a, objectOf[a](c)]));
         const res = await v.serverFn(fn, args);
-        expectSeen(who, c, res.status, await res.text(), `server fn ${fn}`);
+        const may = VISIBLE[who].includes(c) && !(STAFF_FNS.includes(fn) && OWN[who]);
+        expectSeen(who, c, res.status, await res.text(), `server fn ${fn}`, may);
+      }
+      // The console's forms: a staff member who may see the customer gets the form back
+      // (400: an empty form is refused), anyone else a 404; nothing of another shows.
+      for (const form of ['profile']) {
+        const csrf = await v.csrf('/account');
+        const res = await fetch(`${stack.url}/admin/customers/${ids[c]}/${form}`, {
+          method: 'POST', redirect: 'manual', headers: v.formHeaders(), body: new URLSearchParams({ csrf }).toString(),
+        });
+        const may = VISIBLE[who].includes(c) && !OWN[who];
+        cells += 1;
+        assert.equal(res.status, may ? 400 : 404, `${who} → form ${form} of ${c}`);
+        const text = await res.text();
+        for (const other of CUSTOMERS.filter((o) => !VISIBLE[who].includes(o))) {
+          assert.ok(!text.includes(names[other]), `${who} → form ${form} of ${c}: nothing of ${other}`);
+        }
       }
     }
     // The home page and the customer list show exactly what is visible.

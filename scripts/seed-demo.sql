@@ -26,6 +26,12 @@ ON CONFLICT (id) DO UPDATE SET
   service_start = excluded.service_start, paid_from = excluded.paid_from,
   contract_ended_at = NULL, created_at = excluded.created_at;
 
+-- The demo company's contact person (お客様情報, §7.6).
+UPDATE customers SET contact_name = '桜井 春子', contact_department = '総務部',
+  contact_title = '課長', contact_email = 'admin@sakura-seisakusho.example',
+  phone = '03-1234-5678', address = '東京都大田区下丸子1-2-3'
+WHERE id = 'cus_demo';
+
 -- Alert mail goes to these (the dev mail sink shows them): three for the demo company.
 INSERT INTO alert_recipients (customer_id, position, email) VALUES
   ('cus_demo', 1, 'joho@sakura-seisakusho.example.jp'),

@@ -16,7 +16,9 @@ pub mod alerts;
 pub mod appliance;
 pub mod appliance_compare;
 pub mod appliances;
+pub mod customer_record;
 pub mod dashboard;
+pub mod draft;
 pub mod figures;
 pub mod get_form;
 pub mod mails;
@@ -28,8 +30,10 @@ pub mod peer_compare;
 pub mod period;
 pub mod place;
 pub mod problems;
+pub mod profile_form;
 pub mod report;
 pub mod reports;
+pub mod roster;
 #[cfg(feature = "ssr")]
 pub mod sealing;
 pub mod signin;
@@ -209,6 +213,16 @@ pub fn App() -> impl IntoView {
                     />
                     <Route path=path!("/account") view=signin::AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit") view=staff::AuditPage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/admin/customers")
+                        view=staff::CustomersPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/admin/customers/:id")
+                        view=customer_record::CustomerRecordPage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </main>
         </Router>

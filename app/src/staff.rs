@@ -47,35 +47,20 @@ pub async fn audit_entries(cursor: Option<String>) -> Result<AuditPageData, Serv
     server::audit(cursor).await
 }
 
+/// The staff's home: お客様一覧 (`crate::roster`).
 #[component]
 pub fn CustomersList() -> impl IntoView {
-    let list = Resource::new_blocking(|| (), |()| customers());
     view! {
         <Title text="お客様一覧" />
         <h1>"お客様一覧"</h1>
-        {loaded(list, |list| {
-            if list.is_empty() {
-                return view! { <p class="empty">"担当しているお客様はまだありません。"</p> }
-                    .into_any();
-            }
-            view! {
-                <ul class="customers">
-                    {list
-                        .into_iter()
-                        .map(|c| {
-                            let href = format!("/customers/{}", c.id);
-                            view! {
-                                <li data-customer-id=c.id.clone()>
-                                    <a href=href>{c.name}</a>
-                                </li>
-                            }
-                        })
-                        .collect_view()}
-                </ul>
-            }
-                .into_any()
-        })}
+        <crate::roster::Roster />
     }
+}
+
+/// `/admin/customers`: the same list, where the search form leads.
+#[component]
+pub fn CustomersPage() -> impl IntoView {
+    view! { <CustomersList /> }
 }
 
 /// What an audit event is, in Japanese (`domain::signin::AuditEvent`); an event this

@@ -21,6 +21,8 @@ pub struct Visitor {
     pub csrf: String,
     /// The time the request is answered as of (the Worker's clock).
     pub now: chrono::DateTime<chrono::Utc>,
+    /// A refused console form being drawn again (`crate::draft`).
+    pub draft: Option<crate::draft::Draft>,
 }
 
 /// The request's visitor (provided by the Worker).
@@ -112,6 +114,13 @@ pub fn db(env: &worker::Env) -> Result<store::Db, store::Error> {
 /// company when none is named (a customer admin). `Err` is the 404 to answer.
 pub async fn page_customer(requested: Option<String>) -> Result<(Caller, Tenant), ServerFnError> {
     let (caller, _) = signed_in()?;
+    // A customer admin's company came with the session: no second query.
+    if let Some(own) = caller.own_tenant()
+        && requested.as_deref().is_none_or(|r| r == own.id())
+    {
+        let own = own.clone();
+        return Ok((caller, own));
+    }
     let access = caller.access().clone();
     let found = with_env("visible customer", |env| async move {
         store::access::page_customer(&db(&env)?, &access, requested.as_deref()).await

@@ -185,6 +185,10 @@ pub enum Gate {
     NotFound,
 }
 
+/// The console's pages (`/admin/…`) that only the operator opens; the others are for
+/// staff (the operator and resellers' staff), never for a customer's admin.
+pub const OPERATOR_PAGES: &[&str] = &["/admin/audit"];
+
 /// The portal's page rules, for a page `path` (no query) and the visitor's session stage
 /// and scope (`None`: not signed in).
 pub fn gate(path: &str, session: Option<(Stage, &Scope)>) -> Gate {
@@ -208,10 +212,14 @@ pub fn gate(path: &str, session: Option<(Stage, &Scope)>) -> Gate {
                 return only(stage, &[Stage::Full]);
             };
             if path == "/admin" || path.starts_with("/admin/") {
-                if *scope == Scope::Operator {
-                    Gate::Allow
-                } else {
-                    Gate::NotFound
+                // The console: staff's; its operator-only pages the operator's alone.
+                let operator_only = OPERATOR_PAGES
+                    .iter()
+                    .any(|p| path == *p || path.starts_with(&format!("{p}/")));
+                match scope {
+                    Scope::Operator => Gate::Allow,
+                    Scope::Reseller(_) if !operator_only => Gate::Allow,
+                    _ => Gate::NotFound,
                 }
             } else {
                 Gate::Allow
@@ -285,6 +293,28 @@ mod tests {
         assert_eq!(
             gate("/admin/", Some((Stage::Full, &Scope::Customer("c".into())))),
             Gate::NotFound
+        );
+    }
+
+    #[test]
+    fn the_console_is_staffs_and_never_a_customer_admins() {
+        let full = |path: &str, s: &Scope| gate(path, Some((Stage::Full, s)));
+        let reseller = Scope::Reseller("r".into());
+        let admin = Scope::Customer("c".into());
+        for page in [
+            "/admin/customers",
+            "/admin/customers/cus_x",
+            "/admin/customers/",
+        ] {
+            assert_eq!(full(page, &Scope::Operator), Gate::Allow, "{page}");
+            assert_eq!(full(page, &reseller), Gate::Allow, "{page}");
+            assert_eq!(full(page, &admin), Gate::NotFound, "{page}");
+        }
+        assert_eq!(full("/admin/audit/x", &reseller), Gate::NotFound);
+        assert_eq!(
+            full("/admin/auditing", &reseller),
+            Gate::Allow,
+            "a prefix is not the page"
         );
     }
 

@@ -21,6 +21,9 @@ pub struct NewCustomer {
     pub service_start: NaiveDate,
     pub paid_from: Option<NaiveDate>,
     pub alert_recipients: Vec<Email>,
+    /// The contact person and address, when given (`domain::profile`'s rules).
+    pub contact: crate::profile::Contact,
+    pub address: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,7 +100,10 @@ pub fn parse_new_customer(body: &[u8]) -> Result<NewCustomer, BodyError> {
         }
         alert_recipients.push(email);
     }
+    let (contact, address) = crate::profile::given(&obj)?;
     Ok(NewCustomer {
+        contact,
+        address,
         name: obj.label("name", 100)?,
         reseller_id: match obj.opt_str("reseller_id")? {
             None => None,

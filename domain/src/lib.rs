@@ -32,6 +32,7 @@ pub mod page;
 pub mod password;
 pub mod peers;
 pub mod period;
+pub mod profile;
 pub mod ratelimit;
 pub mod report;
 pub mod retention;

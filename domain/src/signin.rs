@@ -234,6 +234,7 @@ names! {
         TokenRevoked = "token.revoked",
         TokenUsed = "token.used",
         IncidentHandled = "incident.handled",
+        CustomerChanged = "customer.changed",
     }
 }
 
@@ -273,6 +274,7 @@ impl AuditEvent {
             TokenRevoked => "APIトークン失効",
             TokenUsed => "APIトークン利用",
             IncidentHandled => "「対応しました」の記録",
+            CustomerChanged => "お客様情報の変更",
         }
     }
 }

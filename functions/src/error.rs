@@ -220,6 +220,12 @@ pub async fn post_only() -> AppError {
     AppError::MethodNotAllowed { allow: "POST" }
 }
 
+pub async fn get_patch_only() -> AppError {
+    AppError::MethodNotAllowed {
+        allow: "GET, HEAD, PATCH",
+    }
+}
+
 pub async fn delete_only() -> AppError {
     AppError::MethodNotAllowed { allow: "DELETE" }
 }

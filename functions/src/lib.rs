@@ -22,6 +22,8 @@ mod audit;
 mod auth;
 mod clock;
 mod config;
+mod console;
+mod customer_record;
 mod delivery;
 mod devclock;
 mod device;
@@ -137,10 +139,20 @@ async fn answer(
         web::secure(&mut response, Some(&visit.nonce));
         return Ok(response);
     }
+    let visitor = visit.visitor.clone();
     let req = axum::http::Request::from_parts(parts, axum::body::Body::from(body));
-    let mut response = router(env, ctx, visit.visitor, visit.nonce.clone())
+    let mut response = router(env.clone(), ctx.clone(), visit.visitor, visit.nonce.clone())
         .call(req)
         .await?;
+    // A refused console form: its page again, with what was typed.
+    if let Some(again) = response.extensions_mut().remove::<web::Redraw>() {
+        let visitor = app::tenant::Visitor {
+            draft: Some(again.draft),
+            ..visitor
+        };
+        let router = router(env, ctx, visitor, visit.nonce.clone());
+        response = web::redrawn(router, &again.page).await?;
+    }
     web::set_cookies(&mut response, &visit.set_cookies);
     web::secure(&mut response, Some(&visit.nonce));
     Ok(response)
@@ -207,6 +219,10 @@ fn router(
         .route("/auth/password", post(signin::change_password))
         .route("/auth/sessions/end-others", post(signin::end_others))
         .route("/problems/handled", post(problems::mark_handled))
+        .route(
+            "/admin/customers/{customer_id}/profile",
+            post(console::change_profile),
+        )
         .route("/incidents/{id}", get(problems::incident_link))
         .leptos_routes_with_context(&options, routes, with_env.clone(), page.clone())
         .fallback(leptos_axum::render_app_async_with_context(with_env, page))
@@ -224,6 +240,12 @@ fn api_routes<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> 
         .route(
             "/api/v1/admin/customers",
             post(admin::create_customer).fallback(error::post_only),
+        )
+        .route(
+            "/api/v1/admin/customers/{customer_id}",
+            get(customer_record::get)
+                .patch(customer_record::patch)
+                .fallback(error::get_patch_only),
         )
         .route(
             "/api/v1/admin/customers/{customer_id}/devices",

@@ -19,9 +19,17 @@ pub async fn create(
 ) -> Result<(), Error> {
     let mut batch = vec![
         Query::new(
-            "INSERT INTO customers (id, reseller_id, name, service_start, paid_from, created_at) \
-             VALUES (:id, :reseller, :name, :start, :paid_from, :now)",
+            "INSERT INTO customers (id, reseller_id, name, service_start, paid_from, created_at, \
+               contact_name, contact_department, contact_title, contact_email, phone, address) \
+             VALUES (:id, :reseller, :name, :start, :paid_from, :now, :contact_name, \
+               :department, :title, :email, :phone, :address)",
         )
+        .bind("contact_name", new.contact.name.as_str())
+        .bind("department", new.contact.department.as_str())
+        .bind("title", new.contact.title.as_str())
+        .bind("email", new.contact.email.as_str())
+        .bind("phone", new.contact.phone.as_str())
+        .bind("address", new.address.as_str())
         .bind("id", id)
         .bind("reseller", reseller.map(Id::as_str))
         .bind("name", new.name.as_str())

@@ -39,9 +39,11 @@ pub mod incidents;
 pub mod mails;
 pub mod notifications;
 mod owner;
+pub mod profile;
 pub mod reports;
 pub mod retention;
 pub mod reviews;
+pub mod roster;
 
 // The customer portal's reads (issue 13).
 pub mod alerts;

@@ -350,6 +350,7 @@ pub(crate) fn erase_queries(id: &str) -> Vec<Query> {
         format!("DELETE FROM device_tokens WHERE device_id IN ({DEVICES})"),
         "DELETE FROM devices WHERE customer_id = :customer".to_owned(),
         "DELETE FROM alert_recipients WHERE customer_id = :customer".to_owned(),
+        "DELETE FROM customer_changes WHERE customer_id = :customer".to_owned(),
         format!("DELETE FROM sessions WHERE account_id IN ({ACCOUNTS})"),
         format!("DELETE FROM sms_challenges WHERE account_id IN ({ACCOUNTS})"),
         format!("DELETE FROM recovery_codes WHERE account_id IN ({ACCOUNTS})"),

@@ -14,6 +14,39 @@ pub fn see_other(to: &str) -> Response<Body> {
     response
 }
 
+/// A refused console form's page to draw again, with what was typed.
+#[derive(Clone)]
+pub struct Redraw {
+    pub page: String,
+    pub draft: app::draft::Draft,
+}
+
+/// The answer of a refused console form: the Worker draws `page` again with `draft`
+/// (`redrawn`), so the visitor sees what they typed and what is wrong.
+pub fn redraw(page: &str, draft: app::draft::Draft) -> Response<Body> {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = StatusCode::BAD_REQUEST;
+    response.extensions_mut().insert(Redraw {
+        page: page.to_owned(),
+        draft,
+    });
+    response
+}
+
+/// The page at `path` drawn by `router` (whose visitor carries the draft), answered 400.
+pub async fn redrawn(
+    mut router: axum::Router,
+    path: &str,
+) -> Result<Response<Body>, std::convert::Infallible> {
+    use tower_service::Service;
+    let req = axum::http::Request::get(path)
+        .body(Body::empty())
+        .unwrap_or_default();
+    let mut response = router.call(req).await?;
+    *response.status_mut() = StatusCode::BAD_REQUEST;
+    Ok(response)
+}
+
 /// Headers every answer carries. HTML pages get a Content-Security-Policy whose only
 /// inline scripts are the ones Leptos writes with this answer's nonce; nothing may frame
 /// the portal; pages with personal data are not cached.

@@ -9,7 +9,7 @@ mod gate;
 mod misconfigured;
 mod origin;
 
-pub use answer::{secure, see_other, set_cookies};
+pub use answer::{Redraw, redraw, redrawn, secure, see_other, set_cookies};
 pub use csrf::{CSRF_COOKIE, cross_site, csrf_ok};
 pub use gate::guard;
 pub use misconfigured::misconfigured;
@@ -54,6 +54,7 @@ pub async fn visit(env: &Env, headers: &HeaderMap, now: DateTime<Utc>) -> Result
             caller,
             csrf: csrf::token(env, &csrf_secret),
             now,
+            draft: None,
         },
         set_cookies,
         nonce: hex(&random::<16>()?),

@@ -258,6 +258,8 @@ fn everything(f: &crate::testing::Fixture, customer: &str, device: &str, tag: &s
          INSERT INTO usage_host_days VALUES ('{customer}', '2026-01-01', '{device}', '192.168.1.5', 'web_category', 'sns', 1, 1);
          INSERT INTO peer_members VALUES ('{customer}', '2026-01-01', '', 1);
          INSERT INTO monthly_reports VALUES ('{customer}', '2026-01', '{{}}', NULL, 0);
+         INSERT INTO customer_changes (customer_id, at, field, old_value, new_value)
+           VALUES ('{customer}', 0, 'name', 'a', 'b');
          INSERT INTO accounts (id, role, customer_id, email, login_id, password_hash, created_at)
            VALUES ('acc-{tag}', 'customer', '{customer}', '{tag}@example.jp', 'login-{tag}', 'h', 0);
          INSERT INTO sessions (id_hash, account_id, stage, created_at, last_seen_at, expires_at)
